@@ -1,0 +1,27 @@
+"""skaae: scikit-learn compatible adversarial autoencoders on PyTorch."""
+
+from ._aae import AdversarialAutoencoder
+from ._engine import TrainingDivergedError
+from .priors import (
+    CategoricalPrior,
+    GaussianPrior,
+    MixturePrior,
+    Prior,
+    SwissRollPrior,
+    UmbrellaPrior,
+    UniformPrior,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AdversarialAutoencoder",
+    "TrainingDivergedError",
+    "Prior",
+    "GaussianPrior",
+    "MixturePrior",
+    "UmbrellaPrior",
+    "SwissRollPrior",
+    "UniformPrior",
+    "CategoricalPrior",
+]

@@ -1,0 +1,420 @@
+"""The unsupervised adversarial autoencoder (paper sections 2-3)."""
+
+import numpy as np
+import torch
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from torch.nn import functional as F
+
+from ._base import UNLABELED, BaseAAE, _check_layer_sizes, reconstruction_error
+from ._engine import Step
+from .networks import Decoder, Encoder, build_body, init_parameters, make_mlp
+from .priors import make_prior
+
+
+class AdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseAAE):
+    """Adversarial autoencoder: an autoencoder whose code is shaped like a prior.
+
+    An encoder maps ``X`` to a code, a decoder maps the code back, and a
+    discriminator, trained to tell the code from draws of the ``prior``, pushes
+    the encoder to produce codes that look like those draws (Makhzani et al.,
+    2016). Every mini-batch runs the paper's phases: a reconstruction step
+    (encoder and decoder), then a regularisation phase: a discriminator step on
+    prior draws against codes, and a generator step on the encoder.
+
+    With labels (``fit(X, y)``, ``-1`` for unlabeled samples) the discriminator
+    also sees the one-hot label (one extra column for "unlabeled") and a
+    multi-modal prior draws each labeled sample from its class's mode: the
+    paper's label-aware regularisation (Fig. 3).
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Size of the code.
+    prior : {"gaussian", "mixture", "umbrella", "swiss_roll", "uniform"}, \
+            :class:`~skaae.priors.Prior`, object with ``sample`` or callable, default="gaussian"
+        Distribution imposed on the code. Named multi-modal priors get one mode
+        per class when fitted with labels, 10 otherwise.
+    hidden_layer_sizes : array-like of int, default=(1000, 1000)
+        Hidden layers of the encoder; the decoder mirrors them.
+    discriminator_hidden_layer_sizes : array-like of int, default=(1000, 1000)
+    activation : {"relu", "leaky_relu", "tanh", "elu", "gelu"}, default="relu"
+    encoder_type : {"deterministic", "gaussian", "universal"}, default="deterministic"
+        The paper's three posteriors: a deterministic map, a Gaussian posterior
+        trained with the reparameterisation trick, or a universal approximator
+        whose encoder also takes ``noise_dim`` noise inputs.
+    noise_dim : int, default=8
+        Noise inputs of the universal approximator encoder.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer of the encoder and decoder.
+    input_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the encoder's input in training.
+    reconstruction_loss : {"mse", "bce"}, default="mse"
+        Averaged per feature. ``"bce"`` needs ``X`` in [0, 1] and decodes through a sigmoid.
+    reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
+        Weights of the reconstruction loss, the generator (encoder) loss and the
+        discriminator loss. ``adversarial_weight=0`` gives a plain autoencoder.
+    learning_rate_init : float, default=2e-4
+        Adam learning rate of every step unless set per step below.
+    reconstruction_learning_rate, discriminator_learning_rate, generator_learning_rate : \
+            float, default=None
+    beta_1, beta_2 : float, default=0.5, 0.999
+        Adam's moment decay rates.
+    batch_size : int, default=100
+    max_epochs : int, default=100
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data, stop when its reconstruction
+        error has not improved by ``tol`` for ``n_iter_no_change`` epochs, and
+        restore the best weights.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+    tol : float, default=1e-4
+    warm_start : bool, default=False
+        Continue training the fitted networks on the next ``fit``.
+    precision : {"float32", "bfloat16", "auto"}, default="float32"
+        ``"bfloat16"`` runs forward passes under bf16 autocast with fp32 weights;
+        ``"auto"`` does so where the hardware has fast bf16 (CUDA, CPUs with
+        AMX or AVX-512 BF16).
+    encoder, decoder, discriminator : torch.nn.Module or callable, default=None
+        Replace the body of a network. A module is deep-copied at ``fit``; a
+        callable is called as ``factory(n_inputs, n_outputs)``. Input and output
+        sizes: encoder ``n_features -> n_components`` (``2 * n_components`` for
+        ``encoder_type="gaussian"``; ``n_features + noise_dim`` inputs for
+        ``"universal"``); decoder ``n_components -> n_features`` (logits for
+        ``"bce"``); discriminator ``n_components (+ n_classes + 1 with labels) -> 1`` logit.
+    device : str or torch.device, default="auto"
+        ``"auto"`` takes a GPU when there is one; ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
+    verbose : int, default=0
+        0 silent, 1 a progress bar with per-phase losses, 2 a line per epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling, noise and prior draws (never the global
+        PyTorch generator).
+
+    Attributes
+    ----------
+    encoder_, decoder_, discriminator_ : torch.nn.Module
+        The trained networks.
+    prior_ : skaae.priors.Prior
+    classes_ : ndarray
+        Labels seen in ``fit`` (only when fitted with ``y``).
+    history_ : list of dict
+        Per epoch: the mean loss of each step, ``validation_loss`` with early
+        stopping, and the epoch's duration in seconds.
+    n_iter_ : int
+        Epochs trained.
+    device_ : torch.device
+    n_features_in_ : int
+    feature_names_in_ : ndarray
+        Only when ``X`` has string column names.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skaae import AdversarialAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> aae = AdversarialAutoencoder(hidden_layer_sizes=(64,), discriminator_hidden_layer_sizes=(64,),
+    ...                              max_epochs=2, device="cpu", random_state=0)
+    >>> aae.fit_transform(X / 16).shape
+    (1797, 2)
+    >>> aae.sample(3, random_state=0).shape
+    (3, 64)
+    """
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        prior="gaussian",
+        hidden_layer_sizes=(1000, 1000),
+        discriminator_hidden_layer_sizes=(1000, 1000),
+        activation="relu",
+        encoder_type="deterministic",
+        noise_dim=8,
+        dropout=0.0,
+        input_noise=0.0,
+        reconstruction_loss="mse",
+        reconstruction_weight=1.0,
+        adversarial_weight=1.0,
+        discriminator_weight=1.0,
+        learning_rate_init=2e-4,
+        reconstruction_learning_rate=None,
+        discriminator_learning_rate=None,
+        generator_learning_rate=None,
+        beta_1=0.5,
+        beta_2=0.999,
+        batch_size=100,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        precision="float32",
+        encoder=None,
+        decoder=None,
+        discriminator=None,
+        device="auto",
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.prior = prior
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
+        self.activation = activation
+        self.encoder_type = encoder_type
+        self.noise_dim = noise_dim
+        self.dropout = dropout
+        self.input_noise = input_noise
+        self.reconstruction_loss = reconstruction_loss
+        self.reconstruction_weight = reconstruction_weight
+        self.adversarial_weight = adversarial_weight
+        self.discriminator_weight = discriminator_weight
+        self.learning_rate_init = learning_rate_init
+        self.reconstruction_learning_rate = reconstruction_learning_rate
+        self.discriminator_learning_rate = discriminator_learning_rate
+        self.generator_learning_rate = generator_learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.precision = precision
+        self.encoder = encoder
+        self.decoder = decoder
+        self.discriminator = discriminator
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # -- sklearn surface -----------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder and its adversarial regularisation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+            Optional class labels, ``-1`` for unlabeled samples: the
+            label-aware regularisation of the paper's Fig. 3.
+
+        Returns
+        -------
+        self : AdversarialAutoencoder
+        """
+        return self._fit(X, y)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, classes=None):
+        """Train one epoch on ``X``, initialising the model on the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+            Labels (``-1`` unlabeled); a model started with labels needs them on every call.
+        classes : array-like, default=None
+            All labels that will ever appear; needed on the first call when later
+            batches may hold labels the first one lacks.
+
+        Returns
+        -------
+        self : AdversarialAutoencoder
+        """
+        return self._fit(X, y, n_epochs=1, incremental=True, classes=classes)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def inverse_transform(self, Z):
+        """Decode codes back to input space.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, n_components)
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+        """
+        Z = self._check_codes(Z)
+        return self._batched(self.decoder_.decode, Z).astype(Z.dtype, copy=False)
+
+    def sample(self, n_samples=1, *, y=None, random_state=None):
+        """Draw codes from the prior and decode them.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        y : label or array-like of shape (n_samples,), default=None
+            With a model fitted with labels and a multi-modal prior: the class
+            whose mode each code is drawn from (one label for all, or one per sample).
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+        """
+        check_is_fitted(self)
+        codes = self._draw_codes(n_samples, y, random_state)
+        return self._batched(self.decoder_.decode, codes)
+
+    # -- model definition ----------------------------------------------------
+    @property
+    def _n_label_columns(self):
+        classes = getattr(self, "classes_", None)
+        return 0 if classes is None else len(classes) + 1
+
+    def _build_networks(self, n_features, generator):
+        hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
+        disc_hidden = _check_layer_sizes(
+            "discriminator_hidden_layer_sizes", self.discriminator_hidden_layer_sizes
+        )
+        n_labels = getattr(self, "classes_", None)
+        self.prior_ = make_prior(self.prior, n_modes=len(n_labels) if n_labels is not None else 10)
+        self.prior_.check_dims(self.n_components)
+        if n_labels is not None and 1 < self.prior_.n_modes < len(n_labels):
+            raise ValueError(
+                f"The prior has {self.prior_.n_modes} modes but y has {len(n_labels)} classes; "
+                "label-aware regularisation needs one mode per class."
+            )
+        encoder_out = self.n_components * (2 if self.encoder_type == "gaussian" else 1)
+        encoder_in = n_features + (self.noise_dim if self.encoder_type == "universal" else 0)
+        mlp = dict(activation=self.activation, dropout=self.dropout)
+        encoder_body = build_body(
+            self.encoder, encoder_in, encoder_out,
+            lambda: make_mlp(encoder_in, hidden, encoder_out, **mlp),
+        )
+        decoder_body = build_body(
+            self.decoder, self.n_components, n_features,
+            lambda: make_mlp(self.n_components, hidden[::-1], n_features, **mlp),
+        )
+        disc_in = self.n_components + self._n_label_columns
+        discriminator = build_body(
+            self.discriminator, disc_in, 1,
+            lambda: make_mlp(disc_in, disc_hidden, 1, activation=self.activation),
+        )
+        for net, custom in (
+            (encoder_body, self.encoder), (decoder_body, self.decoder), (discriminator, self.discriminator)
+        ):
+            if custom is None:
+                init_parameters(net, generator)
+        encoder = Encoder(encoder_body, self.n_components, self.encoder_type, self.noise_dim)
+        encoder.reset_noise(generator)
+        output = "sigmoid" if self.reconstruction_loss == "bce" else "identity"
+        return {
+            "encoder": encoder,
+            "decoder": Decoder(decoder_body, output),
+            "discriminator": discriminator,
+        }
+
+    def _noisy_input(self, batch):
+        x = batch["x"]
+        if self.input_noise > 0:
+            x = x + self.input_noise * torch.randn(
+                x.shape, generator=batch.generator, device=x.device
+            )
+        return x
+
+    def _training_code(self, batch, networks):
+        return batch.memo(
+            "code", ("encoder",), lambda: networks["encoder"](self._noisy_input(batch))
+        )
+
+    def _discriminator_input(self, codes, labels):
+        if not self._n_label_columns:
+            return codes
+        index = torch.where(labels == UNLABELED, self._n_label_columns - 1, labels)
+        one_hot = F.one_hot(index, self._n_label_columns).to(codes.dtype)
+        return torch.cat([codes, one_hot], dim=1)
+
+    def _make_steps(self, networks):
+        encoder, decoder, discriminator = (
+            networks["encoder"], networks["decoder"], networks["discriminator"]
+        )
+        lr = self.learning_rate_init
+
+        def reconstruction(batch):
+            logits = decoder(self._training_code(batch, networks))
+            error = reconstruction_error(logits, batch["x"], self.reconstruction_loss)
+            return self.reconstruction_weight * error.mean()
+
+        def discriminator_step(batch):
+            labels = batch["y"] if "y" in batch else None
+            codes = self._training_code(batch, networks).detach()
+            drawn = self.prior_.sample(
+                len(codes), self.n_components, generator=batch.generator, labels=labels
+            ).to(codes.dtype)
+            real = discriminator(self._discriminator_input(drawn, labels))
+            fake = discriminator(self._discriminator_input(codes, labels))
+            loss = F.binary_cross_entropy_with_logits(
+                real, torch.ones_like(real)
+            ) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
+            return self.discriminator_weight * loss
+
+        def generator_step(batch):
+            labels = batch["y"] if "y" in batch else None
+            codes = self._training_code(batch, networks)
+            fake = discriminator(self._discriminator_input(codes, labels))
+            return self.adversarial_weight * F.binary_cross_entropy_with_logits(
+                fake, torch.ones_like(fake)
+            )
+
+        steps = [
+            Step(
+                "reconstruction", ("encoder", "decoder"), reconstruction,
+                self.reconstruction_learning_rate or lr,
+                advice="Try a lower reconstruction_learning_rate or learning_rate_init.",
+            ),
+            Step(
+                "discriminator", ("discriminator",), discriminator_step,
+                self.discriminator_learning_rate or lr,
+                advice="Try a lower discriminator_learning_rate or discriminator_weight.",
+            ),
+        ]
+        if self.adversarial_weight > 0:
+            steps.append(
+                Step(
+                    "generator", ("encoder",), generator_step,
+                    self.generator_learning_rate or lr,
+                    advice="Try a lower generator_learning_rate or adversarial_weight.",
+                    frozen=("discriminator",),
+                )
+            )
+        return steps
+
+    def _reconstruct_logits(self, x):
+        return self.decoder_(self.encoder_.posterior_mean(x))
+
+    def _draw_codes(self, n_samples, y, random_state):
+        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        labels = None
+        if y is not None:
+            if getattr(self, "classes_", None) is None:
+                raise ValueError(
+                    "y was given to sample, but this model was fitted without labels; "
+                    "fit with y to draw class-conditional samples."
+                )
+            y = np.asarray(y)
+            y = np.full(n_samples, y) if y.ndim == 0 else y
+            if len(y) != n_samples:
+                raise ValueError(f"y has {len(y)} labels for n_samples={n_samples}.")
+            labels = torch.as_tensor(self._encode_labels(y, self.classes_)).to(self.device_)
+        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        generator = torch.Generator(device=self.device_).manual_seed(int(seed))
+        return self.prior_.sample(
+            n_samples, self.n_components, generator=generator, labels=labels
+        ).cpu().numpy()

@@ -1,0 +1,472 @@
+"""What every skaae estimator shares: validation, devices, fitting through the
+engine, encoding and decoding in large no-grad batches, scoring and pickling.
+
+Subclasses say which networks they build (:meth:`_build_networks`) and which
+steps train them (:meth:`_make_steps`); none has a training loop of its own.
+"""
+
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._engine import TrainingEngine
+from .networks import ACTIVATIONS, Encoder, init_parameters, set_generator
+from .priors import PRIOR_NAMES, Prior
+
+#: Rows per forward pass at inference: large enough to keep the matrix units
+#: busy, small enough to bound memory.
+INFERENCE_BATCH_SIZE = 8192
+
+UNLABELED = -1
+
+
+def resolve_device(device):
+    """Turn the ``device`` parameter into a :class:`torch.device`, or raise ``ValueError``."""
+    if isinstance(device, str) and device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(
+            f"device={device!r} is not a valid device; use 'auto', 'cpu', 'cuda', "
+            f"'cuda:N' or 'mps'. ({error})"
+        ) from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available "
+                "(torch.cuda.is_available() is False: no GPU, or a CPU-only PyTorch build). "
+                "Use device='cpu', or device='auto' to take a GPU only when there is one."
+            )
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only {torch.cuda.device_count()} "
+                "CUDA device(s) are visible."
+            )
+    elif resolved.type == "mps":
+        if getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():
+            raise ValueError(f"device={device!r} was requested but MPS is not available.")
+    elif resolved.type != "cpu":
+        raise ValueError(f"device={device!r} is not supported; use 'cpu', 'cuda' or 'mps'.")
+    return resolved
+
+
+def _check_layer_sizes(name, sizes):
+    sizes = list(sizes) if np.iterable(sizes) else [sizes]
+    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+        raise ValueError(f"{name} must be a sequence of positive integers, got {sizes!r}.")
+    return [int(s) for s in sizes]
+
+
+class BaseAAE(BaseEstimator):
+    """Base class of the adversarial autoencoders. Not for direct use."""
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "prior": [StrOptions(set(PRIOR_NAMES)), Prior, HasMethods(["sample"]), callable],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "discriminator_hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "encoder_type": [StrOptions({"deterministic", "gaussian", "universal"})],
+        "noise_dim": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
+        "reconstruction_loss": [StrOptions({"mse", "bce"})],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "adversarial_weight": [Interval(Real, 0, None, closed="left")],
+        "discriminator_weight": [Interval(Real, 0, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "reconstruction_learning_rate": [None, Interval(Real, 0, None, closed="neither")],
+        "discriminator_learning_rate": [None, Interval(Real, 0, None, closed="neither")],
+        "generator_learning_rate": [None, Interval(Real, 0, None, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "precision": [StrOptions({"float32", "bfloat16", "auto"})],
+        "encoder": [None, torch.nn.Module, callable],
+        "decoder": [None, torch.nn.Module, callable],
+        "discriminator": [None, torch.nn.Module, callable],
+        "device": [str, torch.device],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    # -- input ------------------------------------------------------------
+    def _validate_X(self, X, *, reset):
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2 if reset else 1,
+        )
+        if reset and self.reconstruction_loss == "bce" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "reconstruction_loss='bce' needs every value of X in [0, 1]; got values in "
+                f"[{X.min():.4g}, {X.max():.4g}]. Scale X first (for example with "
+                "sklearn.preprocessing.MinMaxScaler) or use reconstruction_loss='mse'."
+            )
+        return X
+
+    def _encode_labels(self, y, classes=None):
+        """Map ``y`` to class indices, with ``-1`` (unlabeled) kept as ``-1``.
+
+        Sets ``classes_`` when ``classes`` is None (first fit).
+        """
+        y = np.asarray(y)
+        if y.ndim != 1:
+            y = np.ravel(y) if y.ndim == 2 and y.shape[1] == 1 else y
+        if y.ndim != 1:
+            raise ValueError(f"y must be one-dimensional, got an array of shape {y.shape}.")
+        if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinite values.")
+        target_type = type_of_target(y, input_name="y")
+        if target_type in ("continuous", "continuous-multioutput"):
+            raise ValueError(
+                "y must hold class labels (-1 marks an unlabeled sample); got continuous "
+                "values. Pass integer or string labels."
+            )
+        unlabeled = (y == UNLABELED) if y.dtype.kind in "iuf" else np.zeros(len(y), bool)
+        if classes is None:
+            classes = np.unique(y[~unlabeled])
+            if len(classes) == 0:
+                raise ValueError(
+                    "y has no labeled sample: every entry is -1. Pass y=None to fit "
+                    "without labels."
+                )
+            self.classes_ = classes
+        codes = np.full(len(y), UNLABELED, dtype=np.int64)
+        known = np.isin(y, classes) & ~unlabeled
+        unseen = ~known & ~unlabeled
+        if unseen.any():
+            raise ValueError(
+                f"y contains labels not seen at the first fit: {np.unique(y[unseen])[:10]!r}; "
+                f"known classes are {classes!r}."
+            )
+        codes[known] = np.searchsorted(classes, y[known])
+        return codes
+
+    # -- devices and randomness ----------------------------------------------
+    def _autocast_dtype(self, device):
+        if self.precision == "float32":
+            return None
+        if self.precision == "auto":
+            return torch.bfloat16 if _bf16_is_fast(device) else None
+        return torch.bfloat16
+
+    def _to_tensor(self, X):
+        return torch.as_tensor(np.asarray(X, dtype=np.float32)).to(self.device_)
+
+    # -- fitting -----------------------------------------------------------
+    def _fit(self, X, y=None, *, n_epochs=None, incremental=False, classes=None):
+        first_fit = not (
+            (self.warm_start or incremental) and hasattr(self, "encoder_")
+        )
+        X = self._validate_X(X, reset=first_fit)
+        if first_fit and classes is not None and y is not None:
+            self.classes_ = np.unique(classes)
+            labels = self._encode_labels(y, self.classes_)
+        elif y is not None:
+            labels = self._encode_labels(y, None if first_fit else getattr(self, "classes_", None))
+        else:
+            labels = None
+        if not first_fit and (labels is None) != (getattr(self, "classes_", None) is None):
+            raise ValueError(
+                "A warm start must use labels the same way as the first fit "
+                "(both with y, or both without)."
+            )
+        if first_fit and labels is None and hasattr(self, "classes_"):
+            del self.classes_
+        try:
+            return self._train(X, labels, first_fit, n_epochs, incremental)
+        except BaseException:
+            # A failed first fit leaves no half-built model behind.
+            if first_fit:
+                self._forget_fit()
+            raise
+
+    def _train(self, X, labels, first_fit, n_epochs, incremental):
+        self._check_labels(labels)
+
+        device = resolve_device(self.device) if first_fit else self.device_
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        generator = torch.Generator(device=device).manual_seed(int(seed))
+
+        if first_fit:
+            init_generator = torch.Generator().manual_seed(int(seed))
+            self.device_ = device
+            networks = self._build_networks(X.shape[1], init_generator)
+            networks = {k: v.to(device) for k, v in networks.items()}
+            self._networks = networks
+            self._optimizers = {}
+            self.history_ = []
+        else:
+            networks = self._networks
+        for net in networks.values():
+            set_generator(net, generator)
+
+        data = {"x": self._to_tensor(X)}
+        if labels is not None:
+            data["y"] = torch.as_tensor(labels).to(device)
+        validation = None
+        use_validation = self.early_stopping and not incremental
+        if use_validation:
+            data, validation = self._split_validation(data, generator)
+
+        engine = TrainingEngine(
+            networks=networks,
+            steps=self._make_steps(networks),
+            batch_size=min(self.batch_size, len(data["x"])),
+            generator=generator,
+            betas=(self.beta_1, self.beta_2),
+            autocast_dtype=self._autocast_dtype(device),
+            validation_loss=(lambda: self._validation_loss(validation)) if validation else None,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            verbose=self.verbose,
+            optimizers=self._optimizers,
+        )
+        n_epochs = self.max_epochs if n_epochs is None else n_epochs
+        try:
+            stopped_early = engine.fit(
+                data, n_epochs, history=self.history_, extra_data=self._extra_data(data)
+            )
+        except Exception:
+            self._optimizers = {}
+            raise
+        finally:
+            for net in networks.values():
+                set_generator(net, None)
+        self._optimizers = engine.optimizers
+        self.n_iter_ = len(self.history_)
+        if use_validation:
+            self.best_validation_loss_ = min(
+                h["validation_loss"] for h in self.history_ if "validation_loss" in h
+            )
+            if not stopped_early and n_epochs == self.max_epochs:
+                warnings.warn(
+                    f"The validation loss was still improving after max_epochs={self.max_epochs} "
+                    "epochs; consider raising max_epochs.",
+                    ConvergenceWarning,
+                )
+        self._publish_networks()
+        return self
+
+    def _forget_fit(self):
+        for name in list(vars(self)):
+            if name.endswith("_") and not name.startswith("__") or name in (
+                "_networks",
+                "_optimizers",
+            ):
+                delattr(self, name)
+
+    def _split_validation(self, data, generator):
+        n = len(data["x"])
+        n_validation = int(round(self.validation_fraction * n))
+        if n_validation < 1 or n - n_validation < 1:
+            raise ValueError(
+                f"early_stopping needs at least one training and one validation sample; "
+                f"validation_fraction={self.validation_fraction} of {n} samples leaves "
+                f"{n_validation} for validation."
+            )
+        order = torch.randperm(n, generator=generator, device=generator.device)
+        train, held_out = order[n_validation:], order[:n_validation]
+        return {k: v[train] for k, v in data.items()}, {k: v[held_out] for k, v in data.items()}
+
+    def _extra_data(self, data):
+        """Tensors the steps sample from besides the mini-batch (none by default)."""
+        return None
+
+    def _check_labels(self, labels):
+        """Raise when the labels do not fit the model (hook for subclasses)."""
+
+    def _publish_networks(self):
+        for key, net in self._networks.items():
+            setattr(self, f"{key}_", net)
+
+    # -- encoding, decoding --------------------------------------------------
+    def _batched(self, function, *arrays):
+        """Apply ``function`` to device tensors in large no-grad batches; return numpy."""
+        n = len(arrays[0])
+        outputs = []
+        autocast = self._autocast_dtype(self.device_)
+        with torch.inference_mode(), torch.autocast(
+            self.device_.type, dtype=autocast or torch.float32, enabled=autocast is not None
+        ):
+            for begin in range(0, n, INFERENCE_BATCH_SIZE):
+                chunk = [
+                    a[begin : begin + INFERENCE_BATCH_SIZE] if a is not None else None
+                    for a in arrays
+                ]
+                chunk = [
+                    self._to_tensor(c) if isinstance(c, np.ndarray) and c.dtype.kind == "f"
+                    else (torch.as_tensor(c).to(self.device_) if c is not None else None)
+                    for c in chunk
+                ]
+                outputs.append(function(*chunk).float().cpu())
+        if not outputs:
+            return np.empty((0,), dtype=np.float32)
+        return torch.cat(outputs).numpy()
+
+    def transform(self, X):
+        """Encode ``X``: the deterministic code (the posterior mean).
+
+        The code of a sample does not depend on the other samples passed with it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._batched(self._code, X).astype(X.dtype, copy=False)
+
+    def _code(self, x):
+        return self.encoder_.posterior_mean(x)
+
+    def _check_codes(self, Z):
+        check_is_fitted(self)
+        Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"Z has {Z.shape[1]} columns, but this model's code has "
+                f"n_components={self.n_components}."
+            )
+        return Z
+
+    def score_samples(self, X):
+        """Minus the mean per-feature reconstruction error of each sample.
+
+        Higher is better; low values flag samples the model reconstructs badly,
+        which makes this an anomaly score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        errors = self._batched(self._reconstruction_error, X)
+        return -errors.astype(np.float64)
+
+    def score(self, X, y=None):
+        """Minus the mean per-feature reconstruction error over ``X`` (higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def _reconstruction_error(self, x, *context):
+        logits = self._reconstruct_logits(x, *context)
+        return reconstruction_error(logits, x, self.reconstruction_loss).mean(dim=1)
+
+    def _validation_loss(self, validation):
+        # The held-out reconstruction error, per feature: comparable across data sets.
+        with torch.inference_mode():
+            for net in self._networks.values():
+                net.eval()
+            errors = []
+            x = validation["x"]
+            for begin in range(0, len(x), INFERENCE_BATCH_SIZE):
+                chunk = {k: v[begin : begin + INFERENCE_BATCH_SIZE] for k, v in validation.items()}
+                errors.append(self._validation_errors(chunk))
+            return float(torch.cat(errors).mean())
+
+    def _validation_errors(self, chunk):
+        return self._reconstruction_error(chunk["x"])
+
+    # -- pickling ------------------------------------------------------------
+    def __getstate__(self):
+        state = super().__getstate__()
+        # Optimizer state is a fit-time resource; a warm start after unpickling
+        # starts fresh optimizers.
+        state.pop("_optimizers", None)
+        device = state.get("device_")
+        if device is not None and torch.device(device).type != "cpu":
+            # Store CPU tensors so the pickle loads on machines without the device.
+            moved = {k: copy.deepcopy(v).cpu() for k, v in state["_networks"].items()}
+            state["_networks"] = moved
+            for key, net in moved.items():
+                state[f"{key}_"] = net
+            state["device_"] = str(device)
+        return state
+
+    def __setstate__(self, state):
+        device = state.get("device_")
+        super().__setstate__(state)
+        if device is None:
+            return
+        device = torch.device(device)
+        try:
+            resolve_device(device)
+        except ValueError:
+            warnings.warn(
+                f"This model was fitted on {device}, which is not available here; "
+                "it was loaded on the CPU.",
+                RuntimeWarning,
+            )
+            device = torch.device("cpu")
+        self.device_ = device
+        self._networks = {k: v.to(device) for k, v in self._networks.items()}
+        self._publish_networks()
+        self._optimizers = {}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def reconstruction_error(logits, x, kind):
+    """Per-feature reconstruction error: squared error, or BCE on the decoder's logits."""
+    if kind == "bce":
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            logits.float(), x.float(), reduction="none"
+        )
+    return (logits.float() - x.float()) ** 2
+
+
+def _bf16_is_fast(device):
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(torch.backends.mkldnn.is_available()) and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    return False

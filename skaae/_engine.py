@@ -1,0 +1,330 @@
+"""The one training loop shared by every skaae estimator.
+
+An estimator describes its training as a list of :class:`Step` objects (the
+paper's phases: reconstruction; regularisation as a discriminator step then a
+generator step; and, for the semi-supervised model, classification). The
+:class:`TrainingEngine` owns everything else: batching over tensors already on
+the device, one Adam optimizer per step, mixed precision, loss bookkeeping on
+the device (read once per epoch), divergence detection, early stopping with
+best-weight restoring, progress display and ``KeyboardInterrupt`` handling.
+"""
+
+import math
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import torch
+
+__all__ = ["Step", "Batch", "TrainingEngine", "TrainingDivergedError"]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Raised when a training loss turns NaN or infinite.
+
+    The model is left as it was before the epoch in which the loss diverged.
+    """
+
+
+@dataclass
+class Step:
+    """One optimisation step, run once per mini-batch.
+
+    Parameters
+    ----------
+    name : str
+        Name of the loss in ``history_`` and progress output.
+    networks : tuple of str
+        Keys of the networks whose parameters this step updates; its optimizer
+        owns exactly those parameters.
+    loss : callable
+        ``loss(batch) -> torch.Tensor`` (a scalar) for a :class:`Batch`.
+    learning_rate : float
+    advice : str
+        What to try when this step's loss diverges; part of the error message.
+    frozen : tuple of str
+        Networks the loss passes through without training them (the
+        discriminator in the generator step): their weight gradients are skipped.
+    """
+
+    name: str
+    networks: tuple
+    loss: object
+    learning_rate: float
+    advice: str = ""
+    frozen: tuple = ()
+
+
+class Batch:
+    """A mini-batch, plus intermediate results that several steps share.
+
+    ``batch["x"]`` gives the rows of a data tensor. :meth:`memo` computes a value
+    once and keeps it until a step updates one of the networks it depends on,
+    so, for example, the discriminator step and the generator step that follows
+    it share one encoder pass: the encoder does not change in between.
+    """
+
+    def __init__(self, tensors, data, generator):
+        self._tensors = tensors
+        self.data = data
+        self.generator = generator
+        self._memo = {}
+
+    def __getitem__(self, key):
+        return self._tensors[key]
+
+    def __contains__(self, key):
+        return key in self._tensors
+
+    def __len__(self):
+        return len(next(iter(self._tensors.values())))
+
+    def memo(self, key, depends_on, compute):
+        """Return ``compute()``, cached until a network in ``depends_on`` is updated."""
+        if key not in self._memo:
+            self._memo[key] = (compute(), frozenset(depends_on))
+        return self._memo[key][0]
+
+    def forget(self, updated):
+        """Drop cached values that depend on any of the ``updated`` networks."""
+        self._memo = {k: v for k, v in self._memo.items() if not v[1] & set(updated)}
+
+
+@dataclass
+class TrainingEngine:
+    """Runs :class:`Step` lists over in-memory tensors.
+
+    Parameters
+    ----------
+    networks : dict of str to torch.nn.Module
+    steps : list of Step
+    batch_size : int
+    generator : torch.Generator
+        On the training device; drives shuffling (and whatever the steps draw).
+    betas : tuple of float
+        Adam's ``(beta_1, beta_2)``.
+    autocast_dtype : torch.dtype or None
+        ``torch.bfloat16`` runs forward passes under autocast; weights stay fp32.
+    validation_loss : callable or None
+        ``validation_loss() -> float``, lower is better; enables early stopping.
+    n_iter_no_change : int
+    tol : float
+    verbose : int
+    optimizers : dict or None
+        Optimizers from an earlier call, reused on warm starts.
+    """
+
+    networks: dict
+    steps: list
+    batch_size: int
+    generator: torch.Generator
+    betas: tuple = (0.5, 0.999)
+    autocast_dtype: object = None
+    validation_loss: object = None
+    n_iter_no_change: int = 10
+    tol: float = 1e-4
+    verbose: int = 0
+    optimizers: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        for step in self.steps:
+            if step.name not in self.optimizers:
+                params = [p for key in step.networks for p in self.networks[key].parameters()]
+                self.optimizers[step.name] = torch.optim.Adam(
+                    params, lr=step.learning_rate, betas=self.betas, **_fast_adam(params)
+                )
+            else:
+                for group in self.optimizers[step.name].param_groups:
+                    group["lr"] = step.learning_rate
+        self._params = {
+            key: [p for p in net.parameters() if p.requires_grad]
+            for key, net in self.networks.items()
+        }
+
+    # -- one step ---------------------------------------------------------
+    def _run_step(self, step, batch, device_type):
+        # Frozen networks need no weight gradients; skipping them saves about a
+        # third of their backward pass.
+        self._set_trainable(step.frozen, False)
+        optimizer = self.optimizers[step.name]
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(
+            device_type, dtype=self.autocast_dtype or torch.float32,
+            enabled=self.autocast_dtype is not None,
+        ):
+            loss = step.loss(batch)
+        loss.backward()
+        optimizer.step()
+        self._set_trainable(step.frozen, True)
+        batch.forget(step.networks)
+        return loss.detach().float()
+
+    # -- the loop ---------------------------------------------------------
+    def fit(self, data, n_epochs, *, history, extra_data=None):
+        """Train for up to ``n_epochs`` epochs over ``data`` (a dict of tensors).
+
+        Appends one dict per epoch to ``history``. Returns ``True`` when early
+        stopping ended the run, ``False`` otherwise.
+
+        Raises
+        ------
+        TrainingDivergedError
+            A loss became NaN or infinite; the networks are restored to their
+            state at the start of that epoch.
+        """
+        n_samples = len(data["x"])
+        device = data["x"].device
+        n_steps = len(self.steps)
+        order = torch.arange(n_steps, device=device, dtype=torch.float32)
+        best_loss, best_state, bad_epochs = math.inf, None, 0
+        first_epoch = len(history)
+        progress = _Progress(self.verbose, n_epochs, n_samples, [s.name for s in self.steps])
+        stopped_early = False
+        for net in self.networks.values():
+            net.train()
+        try:
+            for epoch in range(n_epochs):
+                start = time.perf_counter()
+                snapshot = self._state()
+                sums = torch.zeros(n_steps, device=device)
+                first_bad = torch.full((n_steps,), math.inf, device=device)
+                permutation = torch.randperm(n_samples, generator=self.generator, device=device)
+                interrupted = False
+                n_seen = 0
+                try:
+                    for batch_index, begin in enumerate(range(0, n_samples, self.batch_size)):
+                        rows = permutation[begin : begin + self.batch_size]
+                        batch = Batch(
+                            {k: v[rows] for k, v in data.items()}, extra_data, self.generator
+                        )
+                        losses = torch.stack(
+                            [self._run_step(s, batch, device.type) for s in self.steps]
+                        )
+                        sums += losses
+                        # Where (batch, step) a loss first went non-finite, without a
+                        # host sync: the check happens once, at the end of the epoch.
+                        position = batch_index * n_steps + order
+                        first_bad = torch.minimum(
+                            first_bad, torch.where(torch.isfinite(losses), math.inf, position)
+                        )
+                        n_seen += len(rows)
+                        progress.batch(epoch, n_seen)
+                except KeyboardInterrupt:
+                    interrupted = True
+                n_batches = max(1, math.ceil(n_seen / self.batch_size))
+                means = (sums / n_batches).tolist()
+                if not all(math.isfinite(v) for v in means):
+                    self._load_state(snapshot)
+                    self._raise_diverged(first_bad, first_epoch + epoch + 1)
+                record = {"epoch": first_epoch + epoch + 1}
+                record.update({s.name: v for s, v in zip(self.steps, means)})
+                if self.validation_loss is not None and not interrupted:
+                    record["validation_loss"] = self.validation_loss()
+                record["duration"] = time.perf_counter() - start
+                history.append(record)
+                progress.epoch(record)
+                if interrupted:
+                    warnings.warn(
+                        f"Training interrupted during epoch {record['epoch']}; the model "
+                        "keeps the weights trained so far.",
+                        RuntimeWarning,
+                    )
+                    break
+                if self.validation_loss is not None:
+                    if record["validation_loss"] < best_loss - self.tol:
+                        best_loss, best_state, bad_epochs = record["validation_loss"], self._state(), 0
+                    else:
+                        bad_epochs += 1
+                    if bad_epochs >= self.n_iter_no_change:
+                        stopped_early = True
+                        break
+                for net in self.networks.values():
+                    net.train()
+        finally:
+            progress.close()
+            self._set_trainable(self._params, True)
+            for net in self.networks.values():
+                net.eval()
+        if best_state is not None:
+            self._load_state(best_state)
+        return stopped_early
+
+    def _set_trainable(self, keys, trainable):
+        for key in keys:
+            for p in self._params[key]:
+                p.requires_grad_(trainable)
+
+    def _raise_diverged(self, first_bad, epoch):
+        position = int(first_bad.min().item())
+        step = self.steps[position % len(self.steps)]
+        raise TrainingDivergedError(
+            f"Training diverged: the {step.name!r} loss became NaN or infinite in epoch "
+            f"{epoch} (mini-batch {position // len(self.steps) + 1}). The model was restored "
+            f"to its state before that epoch. {step.advice} Scaling the input (for example "
+            "with sklearn.preprocessing.StandardScaler or MinMaxScaler) often helps too."
+        )
+
+    def _state(self):
+        return {
+            key: {k: v.detach().clone() for k, v in net.state_dict().items()}
+            for key, net in self.networks.items()
+        }
+
+    def _load_state(self, state):
+        for key, net in self.networks.items():
+            net.load_state_dict(state[key])
+
+
+def _fast_adam(params):
+    # The fused (or foreach) Adam updates all tensors of an optimizer in a few
+    # kernels instead of one small kernel per tensor.
+    if params and all(p.device.type == "cuda" for p in params):
+        return {"fused": True}
+    return {"foreach": True}
+
+
+class _Progress:
+    """Progress on stderr: a bar with the last epoch's losses (1), or a line per epoch (2)."""
+
+    def __init__(self, verbose, n_epochs, n_samples, names):
+        self.verbose = verbose
+        self.n_epochs = n_epochs
+        self.n_samples = n_samples
+        self.names = names
+        self.last = None
+        self.summary = ""
+        self._drawn = 0.0
+
+    def batch(self, epoch, n_seen):
+        if self.verbose != 1:
+            return
+        now = time.perf_counter()
+        if now - self._drawn < 0.2 and n_seen < self.n_samples:
+            return
+        self._drawn = now
+        done = (epoch + n_seen / self.n_samples) / self.n_epochs
+        width = 24
+        filled = int(width * done)
+        bar = "#" * filled + "." * (width - filled)
+        sys.stderr.write(f"\repoch {epoch + 1}/{self.n_epochs} [{bar}] {100 * done:5.1f}%{self.summary}")
+        sys.stderr.flush()
+
+    def epoch(self, record):
+        losses = " ".join(f"{n} {record[n]:.4g}" for n in self.names)
+        if "validation_loss" in record:
+            losses += f" validation {record['validation_loss']:.4g}"
+        speed = self.n_samples / max(record["duration"], 1e-9)
+        if self.verbose == 1:
+            self.summary = f" | {losses} | {speed:,.0f} samples/s"
+        elif self.verbose >= 2:
+            print(
+                f"epoch {record['epoch']:4d} | {losses} | {record['duration']:.2f}s "
+                f"({speed:,.0f} samples/s)",
+                file=sys.stderr,
+            )
+
+    def close(self):
+        if self.verbose == 1:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
