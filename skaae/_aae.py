@@ -55,7 +55,7 @@ class AdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
         Weights of the reconstruction loss, the generator (encoder) loss and the
         discriminator loss. ``adversarial_weight=0`` gives a plain autoencoder.
-    learning_rate_init : float, default=2e-4
+    learning_rate_init : float, default=1e-3
         Adam learning rate of every step unless set per step below.
     reconstruction_learning_rate, discriminator_learning_rate, generator_learning_rate : \
             float, default=None
@@ -137,7 +137,7 @@ class AdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         reconstruction_weight=1.0,
         adversarial_weight=1.0,
         discriminator_weight=1.0,
-        learning_rate_init=2e-4,
+        learning_rate_init=1e-3,
         reconstruction_learning_rate=None,
         discriminator_learning_rate=None,
         generator_learning_rate=None,
@@ -399,7 +399,11 @@ class AdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return self.decoder_(self.encoder_.posterior_mean(x))
 
     def _draw_codes(self, n_samples, y, random_state):
-        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        if (
+            not isinstance(n_samples, (int, np.integer))
+            or isinstance(n_samples, bool)
+            or n_samples < 1
+        ):
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         labels = None
         if y is not None:

@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
 from ._engine import TrainingEngine
 from .networks import ACTIVATIONS, Encoder, init_parameters, set_generator
@@ -114,7 +114,7 @@ class BaseAAE(BaseEstimator):
     }
 
     # -- input ------------------------------------------------------------
-    def _validate_X(self, X, *, reset):
+    def _validate_X(self, X, *, reset, training=False):
         X = validate_data(
             self,
             X,
@@ -122,7 +122,7 @@ class BaseAAE(BaseEstimator):
             dtype=[np.float64, np.float32],
             ensure_min_samples=2 if reset else 1,
         )
-        if reset and self.reconstruction_loss == "bce" and (X.min() < 0 or X.max() > 1):
+        if training and self.reconstruction_loss == "bce" and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 "reconstruction_loss='bce' needs every value of X in [0, 1]; got values in "
                 f"[{X.min():.4g}, {X.max():.4g}]. Scale X first (for example with "
@@ -181,31 +181,35 @@ class BaseAAE(BaseEstimator):
 
     # -- fitting -----------------------------------------------------------
     def _fit(self, X, y=None, *, n_epochs=None, incremental=False, classes=None):
-        first_fit = not (
-            (self.warm_start or incremental) and hasattr(self, "encoder_")
-        )
-        X = self._validate_X(X, reset=first_fit)
-        if first_fit and classes is not None and y is not None:
-            self.classes_ = np.unique(classes)
-            labels = self._encode_labels(y, self.classes_)
-        elif y is not None:
-            labels = self._encode_labels(y, None if first_fit else getattr(self, "classes_", None))
-        else:
-            labels = None
-        if not first_fit and (labels is None) != (getattr(self, "classes_", None) is None):
-            raise ValueError(
-                "A warm start must use labels the same way as the first fit "
-                "(both with y, or both without)."
-            )
-        if first_fit and labels is None and hasattr(self, "classes_"):
-            del self.classes_
+        first_fit = not ((self.warm_start or incremental) and hasattr(self, "encoder_"))
         try:
+            X, labels = self._validate_training_data(X, y, first_fit, classes)
             return self._train(X, labels, first_fit, n_epochs, incremental)
         except BaseException:
             # A failed first fit leaves no half-built model behind.
             if first_fit:
                 self._forget_fit()
             raise
+
+    def _validate_training_data(self, X, y, first_fit, classes):
+        fitted_with_labels = getattr(self, "classes_", None) is not None
+        if not first_fit and (y is None) == fitted_with_labels:
+            raise ValueError(
+                "Continued training (warm_start or partial_fit) must use labels the same way "
+                f"as the first fit, which was {'with' if fitted_with_labels else 'without'} y."
+            )
+        X = self._validate_X(X, reset=first_fit, training=True)
+        if y is None:
+            if first_fit and hasattr(self, "classes_"):
+                del self.classes_
+            return X, None
+        check_consistent_length(X, y)
+        if first_fit:
+            if classes is not None:
+                self.classes_ = np.unique(classes)
+                return X, self._encode_labels(y, self.classes_)
+            return X, self._encode_labels(y)
+        return X, self._encode_labels(y, self.classes_)
 
     def _train(self, X, labels, first_fit, n_epochs, incremental):
         self._check_labels(labels)

@@ -213,8 +213,12 @@ class TrainingEngine:
                 except KeyboardInterrupt:
                     interrupted = True
                 n_batches = max(1, math.ceil(n_seen / self.batch_size))
-                means = (sums / n_batches).tolist()
-                if not all(math.isfinite(v) for v in means):
+                # One host sync per epoch: the mean losses and whether every weight
+                # is still finite (a NaN gradient can spoil weights before any loss).
+                *means, weights_finite = torch.cat(
+                    [sums / n_batches, self._weights_finite()[None]]
+                ).tolist()
+                if not (weights_finite and all(math.isfinite(v) for v in means)):
                     self._load_state(snapshot)
                     self._raise_diverged(first_bad, first_epoch + epoch + 1)
                 record = {"epoch": first_epoch + epoch + 1}
@@ -255,14 +259,27 @@ class TrainingEngine:
             for p in self._params[key]:
                 p.requires_grad_(trainable)
 
+    def _weights_finite(self):
+        params = [p for group in self._params.values() for p in group]
+        return torch.stack([torch.isfinite(p).all() for p in params]).all().float()
+
     def _raise_diverged(self, first_bad, epoch):
-        position = int(first_bad.min().item())
-        step = self.steps[position % len(self.steps)]
+        first = first_bad.min().item()
+        if math.isfinite(first):
+            position = int(first)
+            step = self.steps[position % len(self.steps)]
+            where = (
+                f"the {step.name!r} loss became NaN or infinite in epoch {epoch} "
+                f"(mini-batch {position // len(self.steps) + 1})"
+            )
+            advice = step.advice
+        else:
+            where = f"a weight became NaN or infinite in epoch {epoch} (the losses were finite)"
+            advice = "Try a lower learning_rate_init."
         raise TrainingDivergedError(
-            f"Training diverged: the {step.name!r} loss became NaN or infinite in epoch "
-            f"{epoch} (mini-batch {position // len(self.steps) + 1}). The model was restored "
-            f"to its state before that epoch. {step.advice} Scaling the input (for example "
-            "with sklearn.preprocessing.StandardScaler or MinMaxScaler) often helps too."
+            f"Training diverged: {where}. The model was restored to its state before that "
+            f"epoch. {advice} Scaling the input (for example with "
+            "sklearn.preprocessing.StandardScaler or MinMaxScaler) often helps too."
         )
 
     def _state(self):

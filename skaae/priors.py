@@ -12,6 +12,7 @@ Any object with a ``sample`` method, or a callable ``f(n_samples, random_state)`
 works too (see :func:`make_prior`).
 """
 
+import copy
 import inspect
 import math
 from numbers import Integral, Real
@@ -32,8 +33,12 @@ __all__ = [
 
 
 def _check_positive(name, value):
-    if not isinstance(value, Real) or isinstance(value, bool) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}.")
+    if (
+        not isinstance(value, Real)
+        or isinstance(value, bool)
+        or not (value > 0 and math.isfinite(value))
+    ):
+        raise ValueError(f"{name} must be a positive number and finite, got {value!r}.")
 
 
 class Prior:
@@ -287,6 +292,13 @@ class _UserPrior(Prior):
             accepts_state = False
         if accepts_state:
             return function(n_samples, random_state=random_state)
+        if hasattr(self.sampler, "random_state") and hasattr(self.sampler, "sample"):
+            # A fitted scikit-learn sampler (GaussianMixture, KernelDensity) reads its
+            # own random_state; a shallow copy with a fresh state per draw keeps the
+            # user's object untouched and the draws new at every mini-batch.
+            sampler = copy.copy(self.sampler)
+            sampler.random_state = random_state
+            return sampler.sample(n_samples)
         return function(n_samples)
 
     def _draw(self, n_samples, n_dims, generator, labels):
