@@ -2,7 +2,7 @@
 
 import numpy as np
 import torch
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
@@ -13,7 +13,7 @@ from .networks import Decoder, Encoder, build_body, init_parameters, make_mlp
 from .priors import make_prior
 
 
-class AdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseAAE):
+class AdversarialAutoencoder(BaseAAE):
     """Adversarial autoencoder: an autoencoder whose code is shaped like a prior.
 
     An encoder maps ``X`` to a code, a decoder maps the code back, and a
@@ -229,11 +229,6 @@ class AdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         return self._fit(X, y, n_epochs=1, incremental=True, classes=classes)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
     @property
     def _n_features_out(self):
         return self.n_components
@@ -250,7 +245,7 @@ class AdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         X : ndarray of shape (n_samples, n_features_in_)
         """
         Z = self._check_codes(Z)
-        return self._batched(self.decoder_.decode, Z).astype(Z.dtype, copy=False)
+        return self._batched(self._networks["decoder"].decode, Z).astype(Z.dtype, copy=False)
 
     def sample(self, n_samples=1, *, y=None, random_state=None):
         """Draw codes from the prior and decode them.
@@ -269,7 +264,7 @@ class AdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         check_is_fitted(self)
         codes = self._draw_codes(n_samples, y, random_state)
-        return self._batched(self.decoder_.decode, codes)
+        return self._batched(self._networks["decoder"].decode, codes)
 
     # -- model definition ----------------------------------------------------
     @property
@@ -295,21 +290,24 @@ class AdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         mlp = dict(activation=self.activation, dropout=self.dropout)
         encoder_body = build_body(
             self.encoder, encoder_in, encoder_out,
-            lambda: make_mlp(encoder_in, hidden, encoder_out, **mlp),
+            lambda: make_mlp(encoder_in, hidden, encoder_out, **mlp, device="meta"),
         )
         decoder_body = build_body(
             self.decoder, self.n_components, n_features,
-            lambda: make_mlp(self.n_components, hidden[::-1], n_features, **mlp),
+            lambda: make_mlp(self.n_components, hidden[::-1], n_features, **mlp, device="meta"),
         )
         disc_in = self.n_components + self._n_label_columns
         discriminator = build_body(
             self.discriminator, disc_in, 1,
-            lambda: make_mlp(disc_in, disc_hidden, 1, activation=self.activation),
+            lambda: make_mlp(disc_in, disc_hidden, 1, activation=self.activation, device="meta"),
         )
         for net, custom in (
             (encoder_body, self.encoder), (decoder_body, self.decoder), (discriminator, self.discriminator)
         ):
             if custom is None:
+                # Built on the meta device (no global-RNG initialisation), then
+                # initialised from the local generator.
+                net.to_empty(device="cpu")
                 init_parameters(net, generator)
         encoder = Encoder(encoder_body, self.n_components, self.encoder_type, self.noise_dim)
         encoder.reset_noise(generator)
@@ -396,7 +394,7 @@ class AdversarialAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return steps
 
     def _reconstruct_logits(self, x):
-        return self.decoder_(self.encoder_.posterior_mean(x))
+        return self._networks["decoder"](self._networks["encoder"].posterior_mean(x))
 
     def _draw_codes(self, n_samples, y, random_state):
         if (

@@ -11,7 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -22,9 +22,9 @@ from ._engine import TrainingEngine
 from .networks import ACTIVATIONS, Encoder, init_parameters, set_generator
 from .priors import PRIOR_NAMES, Prior
 
-#: Rows per forward pass at inference: large enough to keep the matrix units
-#: busy, small enough to bound memory.
-INFERENCE_BATCH_SIZE = 8192
+#: Rows per forward pass at inference: enough to keep the matrix units busy,
+#: few enough that encoding a single sample stays cheap.
+INFERENCE_BATCH_SIZE = 256
 
 UNLABELED = -1
 
@@ -71,8 +71,11 @@ def _check_layer_sizes(name, sizes):
     return [int(s) for s in sizes]
 
 
-class BaseAAE(BaseEstimator):
-    """Base class of the adversarial autoencoders. Not for direct use."""
+class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class of the adversarial autoencoders. Not for direct use.
+
+    Every skaae estimator is a transformer: ``transform`` returns its code.
+    """
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -312,27 +315,32 @@ class BaseAAE(BaseEstimator):
 
     # -- encoding, decoding --------------------------------------------------
     def _batched(self, function, *arrays):
-        """Apply ``function`` to device tensors in large no-grad batches; return numpy."""
+        """Apply ``function`` to the arrays in fixed-size no-grad chunks; return numpy.
+
+        Every chunk has exactly ``INFERENCE_BATCH_SIZE`` rows (the last one is
+        padded): matrix kernels are picked by shape, so a fixed shape makes each
+        sample's output bit-identical however many samples are passed together.
+        """
         n = len(arrays[0])
-        outputs = []
+        tensors = [
+            None if a is None
+            else self._to_tensor(a) if np.asarray(a).dtype.kind == "f"
+            else torch.as_tensor(a).to(self.device_)
+            for a in arrays
+        ]
         autocast = self._autocast_dtype(self.device_)
+        outputs = []
         with torch.inference_mode(), torch.autocast(
             self.device_.type, dtype=autocast or torch.float32, enabled=autocast is not None
         ):
             for begin in range(0, n, INFERENCE_BATCH_SIZE):
-                chunk = [
-                    a[begin : begin + INFERENCE_BATCH_SIZE] if a is not None else None
-                    for a in arrays
-                ]
-                chunk = [
-                    self._to_tensor(c) if isinstance(c, np.ndarray) and c.dtype.kind == "f"
-                    else (torch.as_tensor(c).to(self.device_) if c is not None else None)
-                    for c in chunk
-                ]
-                outputs.append(function(*chunk).float().cpu())
+                chunk = [None if t is None else _pad_rows(t[begin : begin + INFERENCE_BATCH_SIZE])
+                         for t in tensors]
+                rows = min(INFERENCE_BATCH_SIZE, n - begin)
+                outputs.append(function(*chunk)[:rows].float())
         if not outputs:
             return np.empty((0,), dtype=np.float32)
-        return torch.cat(outputs).numpy()
+        return torch.cat(outputs).cpu().numpy()
 
     def transform(self, X):
         """Encode ``X``: the deterministic code (the posterior mean).
@@ -352,7 +360,7 @@ class BaseAAE(BaseEstimator):
         return self._batched(self._code, X).astype(X.dtype, copy=False)
 
     def _code(self, x):
-        return self.encoder_.posterior_mean(x)
+        return self._networks["encoder"].posterior_mean(x)
 
     def _check_codes(self, Z):
         check_is_fitted(self)
@@ -408,8 +416,8 @@ class BaseAAE(BaseEstimator):
                 net.eval()
             errors = []
             x = validation["x"]
-            for begin in range(0, len(x), INFERENCE_BATCH_SIZE):
-                chunk = {k: v[begin : begin + INFERENCE_BATCH_SIZE] for k, v in validation.items()}
+            for begin in range(0, len(x), 8 * INFERENCE_BATCH_SIZE):
+                chunk = {k: v[begin : begin + 8 * INFERENCE_BATCH_SIZE] for k, v in validation.items()}
                 errors.append(self._validation_errors(chunk))
             return float(torch.cat(errors).mean())
 
@@ -454,9 +462,16 @@ class BaseAAE(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        if tags.transformer_tags is not None:
-            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _pad_rows(tensor):
+    missing = INFERENCE_BATCH_SIZE - len(tensor)
+    if missing == 0:
+        return tensor
+    padding = tensor.new_zeros((missing, *tensor.shape[1:]))
+    return torch.cat([tensor, padding])
 
 
 def reconstruction_error(logits, x, kind):

@@ -57,7 +57,9 @@ class GeneratorDropout(nn.Module):
         return state
 
 
-def make_mlp(n_inputs, hidden_layer_sizes, n_outputs, *, activation="relu", dropout=0.0):
+def make_mlp(
+    n_inputs, hidden_layer_sizes, n_outputs, *, activation="relu", dropout=0.0, device=None
+):
     """Build ``Linear -> activation -> dropout`` blocks and a linear output layer.
 
     Parameters
@@ -67,6 +69,9 @@ def make_mlp(n_inputs, hidden_layer_sizes, n_outputs, *, activation="relu", drop
     activation : {"relu", "leaky_relu", "tanh", "elu", "gelu"}
     dropout : float
         Dropout probability after each hidden activation.
+    device : torch.device or str, default=None
+        Where the weights are created; ``"meta"`` allocates nothing and skips
+        the initialisation (skaae then initialises from a local generator).
 
     Returns
     -------
@@ -75,11 +80,11 @@ def make_mlp(n_inputs, hidden_layer_sizes, n_outputs, *, activation="relu", drop
     layers = []
     width = n_inputs
     for size in hidden_layer_sizes:
-        layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+        layers += [nn.Linear(width, size, device=device), ACTIVATIONS[activation]()]
         if dropout > 0:
             layers.append(GeneratorDropout(dropout))
         width = size
-    layers.append(nn.Linear(width, n_outputs))
+    layers.append(nn.Linear(width, n_outputs, device=device))
     return nn.Sequential(*layers)
 
 
