@@ -20,7 +20,7 @@ def _parse(argv):
                         choices=["gaussian", "mixture", "umbrella", "swiss_roll", "uniform"])
     parser.add_argument("--labels", action="store_true",
                         help="label-aware regularisation: each digit on its own mode of the prior")
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="skaae_digits.png",
@@ -45,8 +45,6 @@ def main(argv=None):
     model = AdversarialAutoencoder(
         n_components=2,
         prior=args.prior,
-        hidden_layer_sizes=(512, 512),
-        discriminator_hidden_layer_sizes=(512, 512),
         max_epochs=args.epochs,
         device=args.device,
         verbose=0 if args.quiet else 1,

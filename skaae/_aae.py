@@ -36,9 +36,10 @@ class AdversarialAutoencoder(BaseAAE):
             :class:`~skaae.priors.Prior`, object with ``sample`` or callable, default="gaussian"
         Distribution imposed on the code. Named multi-modal priors get one mode
         per class when fitted with labels, 10 otherwise.
-    hidden_layer_sizes : array-like of int, default=(1000, 1000)
-        Hidden layers of the encoder; the decoder mirrors them.
-    discriminator_hidden_layer_sizes : array-like of int, default=(1000, 1000)
+    hidden_layer_sizes : array-like of int, default=(512, 512)
+        Hidden layers of the encoder; the decoder mirrors them. The paper used
+        ``(1000, 1000)``, which costs about three times as much per epoch.
+    discriminator_hidden_layer_sizes : array-like of int, default=(512, 512)
     activation : {"relu", "leaky_relu", "tanh", "elu", "gelu"}, default="relu"
     encoder_type : {"deterministic", "gaussian", "universal"}, default="deterministic"
         The paper's three posteriors: a deterministic map, a Gaussian posterior
@@ -62,7 +63,7 @@ class AdversarialAutoencoder(BaseAAE):
     beta_1, beta_2 : float, default=0.5, 0.999
         Adam's moment decay rates.
     batch_size : int, default=100
-    max_epochs : int, default=100
+    max_epochs : int, default=50
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when its reconstruction
         error has not improved by ``tol`` for ``n_iter_no_change`` epochs, and
@@ -126,8 +127,8 @@ class AdversarialAutoencoder(BaseAAE):
         n_components=2,
         *,
         prior="gaussian",
-        hidden_layer_sizes=(1000, 1000),
-        discriminator_hidden_layer_sizes=(1000, 1000),
+        hidden_layer_sizes=(512, 512),
+        discriminator_hidden_layer_sizes=(512, 512),
         activation="relu",
         encoder_type="deterministic",
         noise_dim=8,
@@ -144,7 +145,7 @@ class AdversarialAutoencoder(BaseAAE):
         beta_1=0.5,
         beta_2=0.999,
         batch_size=100,
-        max_epochs=100,
+        max_epochs=50,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
