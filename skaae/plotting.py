@@ -100,6 +100,9 @@ def plot_manifold(model, image_shape, *, n_steps=15, extent=None, ax=None, cmap=
     decoded = model.inverse_transform(grid)
     height, width = image_shape
     tiles = decoded.reshape(n_steps, n_steps, height, width)
+    # A one-pixel margin of background between tiles keeps small images apart.
+    tiles = np.pad(tiles, ((0, 0), (0, 0), (0, 1), (0, 1)), constant_values=decoded.min())
+    height, width = height + 1, width + 1
     image = tiles.transpose(0, 2, 1, 3).reshape(n_steps * height, n_steps * width)
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))
