@@ -38,7 +38,6 @@ settings = dict(
     n_components=2,
     hidden_layer_sizes=(256, 256),
     discriminator_hidden_layer_sizes=(256, 256),
-    learning_rate_init=1e-3,
     max_epochs=40,
     device="cpu",
     random_state=0,

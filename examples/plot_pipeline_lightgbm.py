@@ -45,43 +45,41 @@ X_train, X_test, y_train, y_test = train_test_split(
 )
 
 # %%
-# Three pipelines
-# ---------------
-# Each pipeline scales the pixels to [0, 1] first. ``verbose=-1`` silences
-# LightGBM's log.
+# The pipelines
+# -------------
+# The autoencoder's pipeline scales the pixels to [0, 1], encodes them and
+# classifies the code. ``verbose=-1`` silences LightGBM's log; one thread is
+# plenty for a data set this small.
 aae = AdversarialAutoencoder(
     n_components=8,
     hidden_layer_sizes=(256, 256),
     discriminator_hidden_layer_sizes=(256, 256),
-    learning_rate_init=1e-3,
     max_epochs=40,
     device="cpu",
     random_state=0,
 )
+aae_pipeline = Pipeline(
+    [
+        ("scale", MinMaxScaler()),
+        ("aae", aae),
+        ("clf", LGBMClassifier(verbose=-1, n_jobs=1, random_state=0)),
+    ]
+)
+
+# %%
+# The other pipelines differ only in the feature step.
+def classify(*feature_steps):
+    """Scale, apply ``feature_steps``, classify with LightGBM."""
+    classifier = LGBMClassifier(verbose=-1, n_jobs=1, random_state=0)
+    return Pipeline([("scale", MinMaxScaler()), *feature_steps, ("clf", classifier)])
+
+
 pipelines = {
-    "raw pixels (64)": Pipeline(
-        [("scale", MinMaxScaler()), ("clf", LGBMClassifier(verbose=-1, random_state=0))]
-    ),
-    "PCA (8)": Pipeline(
-        [
-            ("scale", MinMaxScaler()),
-            ("pca", PCA(n_components=8, random_state=0)),
-            ("clf", LGBMClassifier(verbose=-1, random_state=0)),
-        ]
-    ),
-    "AAE (8)": Pipeline(
-        [
-            ("scale", MinMaxScaler()),
-            ("aae", aae),
-            ("clf", LGBMClassifier(verbose=-1, random_state=0)),
-        ]
-    ),
-    "plain autoencoder (8)": Pipeline(
-        [
-            ("scale", MinMaxScaler()),
-            ("aae", clone(aae).set_params(adversarial_weight=0.0)),
-            ("clf", LGBMClassifier(verbose=-1, random_state=0)),
-        ]
+    "raw pixels (64)": classify(),
+    "PCA (8)": classify(("pca", PCA(n_components=8, random_state=0))),
+    "AAE (8)": aae_pipeline,
+    "plain autoencoder (8)": classify(
+        ("aae", clone(aae).set_params(adversarial_weight=0.0))
     ),
 }
 
@@ -105,9 +103,8 @@ print(table.to_string(float_format=lambda v: f"{v:.3f}"))
 
 # %%
 # Shaping the code like a Gaussian is a constraint on top of reconstruction,
-# and it is not free: on this small data set the adversarially regularised
-# code usually feeds the classifier a little worse than the plain
-# autoencoder's code or PCA's. What the constraint buys is a code you can
+# and it is not free: here the adversarially regularised code feeds the
+# classifier worse than the plain autoencoder's code or PCA's. What the constraint buys is a code you can
 # sample from (``aae.sample``) and whose layout you choose (the prior). The
 # strength of the constraint, ``adversarial_weight``, is an ordinary parameter
 # that :class:`~sklearn.model_selection.GridSearchCV` can tune (see the grid
@@ -116,13 +113,14 @@ print(table.to_string(float_format=lambda v: f"{v:.3f}"))
 # %%
 # The autoencoder inside the fitted pipeline is an ordinary fitted estimator:
 # its training curves are in ``history_``.
-fitted_aae = pipelines["AAE (8)"].named_steps["aae"]
-plot_history(fitted_aae, title="AAE training losses per epoch")
+fitted_aae = aae_pipeline.named_steps["aae"]
+ax = plot_history(fitted_aae, title="AAE training losses per epoch")
 
 # %%
 # Its ``score`` is minus the mean per-feature reconstruction error (squared
 # error here, on the [0, 1] scale), so it compares across data sets.
-scaler = pipelines["AAE (8)"].named_steps["scale"]
-print(f"AAE reconstruction score on the test set: {fitted_aae.score(scaler.transform(X_test)):.4f}")
+scaler = aae_pipeline.named_steps["scale"]
+test_score = fitted_aae.score(scaler.transform(X_test))
+print(f"AAE reconstruction score on the test set: {test_score:.4f}")
 
 plt.show()

@@ -215,6 +215,8 @@ class AdversarialAutoencoder(BaseAAE):
     def partial_fit(self, X, y=None, classes=None):
         """Train one epoch on ``X``, initialising the model on the first call.
 
+        ``early_stopping`` does not apply: each call trains on all it is given.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -234,19 +236,21 @@ class AdversarialAutoencoder(BaseAAE):
     def _n_features_out(self):
         return self.n_components
 
-    def inverse_transform(self, Z):
+    def inverse_transform(self, X):
         """Decode codes back to input space.
 
         Parameters
         ----------
-        Z : array-like of shape (n_samples, n_components)
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by ``transform``.
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, n_features)
         """
-        Z = self._check_codes(Z)
-        return self._batched(self._networks["decoder"].decode, Z).astype(Z.dtype, copy=False)
+        codes = self._check_codes(X)
+        decoded = self._batched(self._networks["decoder"].decode, codes)
+        return decoded.astype(codes.dtype, copy=False)
 
     def sample(self, n_samples=1, *, y=None, random_state=None):
         """Draw codes from the prior and decode them.
@@ -261,7 +265,7 @@ class AdversarialAutoencoder(BaseAAE):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
         codes = self._draw_codes(n_samples, y, random_state)
@@ -289,18 +293,22 @@ class AdversarialAutoencoder(BaseAAE):
         encoder_out = self.n_components * (2 if self.encoder_type == "gaussian" else 1)
         encoder_in = n_features + (self.noise_dim if self.encoder_type == "universal" else 0)
         mlp = dict(activation=self.activation, dropout=self.dropout)
+        factory_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
         encoder_body = build_body(
             self.encoder, encoder_in, encoder_out,
             lambda: make_mlp(encoder_in, hidden, encoder_out, **mlp, device="meta"),
+            seed=factory_seed,
         )
         decoder_body = build_body(
             self.decoder, self.n_components, n_features,
             lambda: make_mlp(self.n_components, hidden[::-1], n_features, **mlp, device="meta"),
+            seed=factory_seed + 1,
         )
         disc_in = self.n_components + self._n_label_columns
         discriminator = build_body(
             self.discriminator, disc_in, 1,
             lambda: make_mlp(disc_in, disc_hidden, 1, activation=self.activation, device="meta"),
+            seed=factory_seed + 2,
         )
         for net, custom in (
             (encoder_body, self.encoder), (decoder_body, self.decoder), (discriminator, self.discriminator)
@@ -416,6 +424,13 @@ class AdversarialAutoencoder(BaseAAE):
             if len(y) != n_samples:
                 raise ValueError(f"y has {len(y)} labels for n_samples={n_samples}.")
             labels = torch.as_tensor(self._encode_labels(y, self.classes_)).to(self.device_)
+            if self.prior_.n_modes < len(self.classes_):
+                raise ValueError(
+                    f"sample(y=...) draws from the mode of a class, but the prior "
+                    f"{self.prior_!r} has {self.prior_.n_modes} mode(s) for "
+                    f"{len(self.classes_)} classes; fit with a multi-modal prior such as "
+                    "prior='mixture' to sample by class."
+                )
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
         generator = torch.Generator(device=self.device_).manual_seed(int(seed))
         return self.prior_.sample(

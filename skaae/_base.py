@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
-from ._engine import TrainingEngine
+from ._engine import TrainingDivergedError, TrainingEngine
 from .networks import ACTIVATIONS, Encoder, init_parameters, set_generator
 from .priors import PRIOR_NAMES, Prior
 
@@ -218,7 +218,11 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self._check_labels(labels)
 
         device = resolve_device(self.device) if first_fit else self.device_
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        if first_fit or not hasattr(self, "_random_state"):
+            # Kept across warm starts and partial_fit calls, as in MLPClassifier, so
+            # each continued call draws new shuffles, noise and prior samples.
+            self._random_state = check_random_state(self.random_state)
+        seed = self._random_state.randint(np.iinfo(np.int32).max)
         generator = torch.Generator(device=device).manual_seed(int(seed))
 
         if first_fit:
@@ -260,6 +264,13 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             stopped_early = engine.fit(
                 data, n_epochs, history=self.history_, extra_data=self._extra_data(data)
             )
+        except TrainingDivergedError as error:
+            self._optimizers = {}
+            outcome = (
+                "The estimator was left unfitted." if first_fit
+                else "The model keeps the weights it had before that epoch."
+            )
+            raise TrainingDivergedError(f"{error} {outcome}") from None
         except Exception:
             self._optimizers = {}
             raise
@@ -286,6 +297,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             if name.endswith("_") and not name.startswith("__") or name in (
                 "_networks",
                 "_optimizers",
+                "_random_state",
             ):
                 delattr(self, name)
 
@@ -364,10 +376,10 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _check_codes(self, Z):
         check_is_fitted(self)
-        Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
+        Z = check_array(Z, dtype=[np.float64, np.float32], input_name="X")
         if Z.shape[1] != self.n_components:
             raise ValueError(
-                f"Z has {Z.shape[1]} columns, but this model's code has "
+                f"The codes have {Z.shape[1]} columns, but this model's code has "
                 f"n_components={self.n_components}."
             )
         return Z

@@ -21,9 +21,10 @@ __all__ = ["Step", "Batch", "TrainingEngine", "TrainingDivergedError"]
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Raised when a training loss turns NaN or infinite.
+    """Raised when a training loss (or a weight) turns NaN or infinite.
 
-    The model is left as it was before the epoch in which the loss diverged.
+    The engine restores the networks to their state before the epoch in which
+    training diverged; an estimator's first fit then leaves it unfitted.
     """
 
 
@@ -277,8 +278,7 @@ class TrainingEngine:
             where = f"a weight became NaN or infinite in epoch {epoch} (the losses were finite)"
             advice = "Try a lower learning_rate_init."
         raise TrainingDivergedError(
-            f"Training diverged: {where}. The model was restored to its state before that "
-            f"epoch. {advice} Scaling the input (for example with "
+            f"Training diverged: {where}. {advice} Scaling the input (for example with "
             "sklearn.preprocessing.StandardScaler or MinMaxScaler) often helps too."
         )
 

@@ -88,19 +88,24 @@ def make_mlp(
     return nn.Sequential(*layers)
 
 
-def build_body(spec, n_inputs, n_outputs, default):
+def build_body(spec, n_inputs, n_outputs, default, seed=0):
     """Return the module for one network role.
 
     ``spec`` is ``None`` (use ``default()``), a ``torch.nn.Module`` (deep-copied so
     the user's object is never trained in place) or a factory called as
-    ``spec(n_inputs, n_outputs)``.
+    ``spec(n_inputs, n_outputs)``. A factory initialises its layers from PyTorch's
+    global generator; it runs inside a fork of that generator seeded with
+    ``seed``, so the result is reproducible and the caller's global state is
+    left as it was.
     """
     if spec is None:
         return default()
     if isinstance(spec, nn.Module):
         return copy.deepcopy(spec)
     if callable(spec):
-        module = spec(n_inputs, n_outputs)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = spec(n_inputs, n_outputs)
         if not isinstance(module, nn.Module):
             raise TypeError(
                 f"The network factory {spec!r} returned {type(module).__name__}, "

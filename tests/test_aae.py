@@ -357,3 +357,59 @@ def test_losses_are_read_once_per_epoch(digits, monkeypatch):
     monkeypatch.setattr(torch.Tensor, "tolist", counting_tolist)
     small(max_epochs=3, batch_size=10).fit(X[:300])  # 30 batches per epoch
     assert counts["tolist"] <= 3
+
+
+def test_continued_training_draws_new_shuffles(digits):
+    # An integer random_state seeds the first call; later partial_fit calls go on
+    # from it instead of repeating the same epoch.
+    X, _ = digits
+    model = small(random_state=0)
+    model.partial_fit(X[:200])
+    first = model.transform(X[:20])
+    model.partial_fit(X[:200])
+    replay = small(random_state=0)
+    replay.partial_fit(X[:200])
+    replay.partial_fit(X[:200])
+    np.testing.assert_array_equal(model.transform(X[:20]), replay.transform(X[:20]))
+    assert not np.allclose(first, model.transform(X[:20]))
+    # Two further calls shuffle differently from the first two.
+    rerun = small(random_state=0, batch_size=200)
+    rerun.partial_fit(X[:200])
+    position = rerun._random_state.get_state()[2]
+    rerun.partial_fit(X[:200])
+    assert rerun._random_state.get_state()[2] != position
+
+
+def test_factory_networks_are_reproducible(digits):
+    X, _ = digits
+
+    def encoder_factory(n_inputs, n_outputs):
+        return torch.nn.Sequential(torch.nn.Linear(n_inputs, 16), torch.nn.ReLU(),
+                                   torch.nn.Linear(16, n_outputs))
+
+    a = small(encoder=encoder_factory).fit_transform(X[:100])
+    b = small(encoder=encoder_factory).fit_transform(X[:100])
+    np.testing.assert_array_equal(a, b)
+
+
+def test_sampling_by_class_needs_a_mode_per_class(digits):
+    X, y = digits
+    model = small(prior="gaussian").fit(X[:200], y[:200])
+    with pytest.raises(ValueError, match="mode"):
+        model.sample(3, y=2)
+
+
+def test_divergence_message_says_what_happened_to_the_estimator(digits):
+    from skaae import TrainingDivergedError
+
+    class Exploding(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 64)
+
+        def forward(self, z):
+            return self.linear(z) * float("nan")
+
+    X, _ = digits
+    with pytest.raises(TrainingDivergedError, match="left unfitted"):
+        small(decoder=Exploding()).fit(X[:100])

@@ -155,12 +155,12 @@ def test_methods_reject_wrong_number_of_features(fitted, X, method):
 
 @pytest.mark.parametrize("n_columns", [1, 3])
 def test_inverse_transform_rejects_wrong_number_of_code_columns(fitted, n_columns):
-    with pytest.raises(ValueError, match=rf"Z has {n_columns} columns.*n_components=2"):
+    with pytest.raises(ValueError, match=rf"codes have {n_columns} columns.*n_components=2"):
         fitted.inverse_transform(np.zeros((4, n_columns)))
 
 
 def test_inverse_transform_rejects_nan_codes(fitted):
-    with pytest.raises(ValueError, match="Input Z contains NaN"):
+    with pytest.raises(ValueError, match="Input X contains NaN"):
         fitted.inverse_transform(np.array([[0.0, np.nan]]))
 
 
