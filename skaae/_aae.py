@@ -7,7 +7,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from ._base import UNLABELED, BaseAAE, _check_layer_sizes, reconstruction_error
+from ._base import UNLABELED, BaseAAE, _check_layer_sizes
+from ._losses import discriminator_loss, generator_loss, reconstruction_error
 from ._engine import Step
 from .networks import Decoder, Encoder, build_body, init_parameters, make_mlp
 from .priors import make_prior
@@ -327,14 +328,6 @@ class AdversarialAutoencoder(BaseAAE):
             "discriminator": discriminator,
         }
 
-    def _noisy_input(self, batch):
-        x = batch["x"]
-        if self.input_noise > 0:
-            x = x + self.input_noise * torch.randn(
-                x.shape, generator=batch.generator, device=x.device
-            )
-        return x
-
     def _training_code(self, batch, networks):
         return batch.memo(
             "code", ("encoder",), lambda: networks["encoder"](self._noisy_input(batch))
@@ -364,19 +357,17 @@ class AdversarialAutoencoder(BaseAAE):
             drawn = self.prior_.sample(
                 len(codes), self.n_components, generator=batch.generator, labels=labels
             ).to(codes.dtype)
-            real = discriminator(self._discriminator_input(drawn, labels))
-            fake = discriminator(self._discriminator_input(codes, labels))
-            loss = F.binary_cross_entropy_with_logits(
-                real, torch.ones_like(real)
-            ) + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
-            return self.discriminator_weight * loss
+            return self.discriminator_weight * discriminator_loss(
+                discriminator,
+                self._discriminator_input(drawn, labels),
+                self._discriminator_input(codes, labels),
+            )
 
         def generator_step(batch):
             labels = batch["y"] if "y" in batch else None
             codes = self._training_code(batch, networks)
-            fake = discriminator(self._discriminator_input(codes, labels))
-            return self.adversarial_weight * F.binary_cross_entropy_with_logits(
-                fake, torch.ones_like(fake)
+            return self.adversarial_weight * generator_loss(
+                discriminator, self._discriminator_input(codes, labels)
             )
 
         steps = [

@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
 from ._engine import TrainingDivergedError, TrainingEngine
+from ._losses import reconstruction_error
 from .networks import ACTIVATIONS, Encoder, init_parameters, set_generator
 from .priors import PRIOR_NAMES, Prior
 
@@ -148,8 +149,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         target_type = type_of_target(y, input_name="y")
         if target_type in ("continuous", "continuous-multioutput"):
             raise ValueError(
-                "y must hold class labels (-1 marks an unlabeled sample); got continuous "
-                "values. Pass integer or string labels."
+                "Unknown label type: y must hold class labels (-1 marks an unlabeled "
+                "sample); got continuous values. Pass integer or string labels."
             )
         unlabeled = (y == UNLABELED) if y.dtype.kind in "iuf" else np.zeros(len(y), bool)
         if classes is None:
@@ -313,6 +314,15 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         order = torch.randperm(n, generator=generator, device=generator.device)
         train, held_out = order[n_validation:], order[:n_validation]
         return {k: v[train] for k, v in data.items()}, {k: v[held_out] for k, v in data.items()}
+
+    def _noisy_input(self, batch, key="x"):
+        """The encoder's training input: the batch plus ``input_noise`` Gaussian noise."""
+        x = batch[key]
+        if self.input_noise > 0:
+            x = x + self.input_noise * torch.randn(
+                x.shape, generator=batch.generator, device=x.device
+            )
+        return x
 
     def _extra_data(self, data):
         """Tensors the steps sample from besides the mini-batch (none by default)."""
@@ -484,15 +494,6 @@ def _pad_rows(tensor):
         return tensor
     padding = tensor.new_zeros((missing, *tensor.shape[1:]))
     return torch.cat([tensor, padding])
-
-
-def reconstruction_error(logits, x, kind):
-    """Per-feature reconstruction error: squared error, or BCE on the decoder's logits."""
-    if kind == "bce":
-        return torch.nn.functional.binary_cross_entropy_with_logits(
-            logits.float(), x.float(), reduction="none"
-        )
-    return (logits.float() - x.float()) ** 2
 
 
 def _bf16_is_fast(device):
