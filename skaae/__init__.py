@@ -1,6 +1,7 @@
 """skaae: scikit-learn compatible adversarial autoencoders on PyTorch."""
 
 from ._aae import AdversarialAutoencoder
+from ._semi import ClusteringAAE, SemiSupervisedAAE
 from ._engine import TrainingDivergedError
 from .priors import (
     CategoricalPrior,
@@ -16,6 +17,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AdversarialAutoencoder",
+    "SemiSupervisedAAE",
+    "ClusteringAAE",
     "TrainingDivergedError",
     "Prior",
     "GaussianPrior",

@@ -52,6 +52,9 @@ class AdversarialAutoencoder(BaseAAE):
         Dropout probability after each hidden layer of the encoder and decoder.
     input_noise : float, default=0.0
         Standard deviation of Gaussian noise added to the encoder's input in training.
+    discriminator_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the discriminator's inputs
+        (prior draws and codes alike); smooths the adversarial game.
     reconstruction_loss : {"mse", "bce"}, default="mse"
         Averaged per feature. ``"bce"`` needs ``X`` in [0, 1] and decodes through a sigmoid.
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
@@ -135,6 +138,7 @@ class AdversarialAutoencoder(BaseAAE):
         noise_dim=8,
         dropout=0.0,
         input_noise=0.0,
+        discriminator_noise=0.0,
         reconstruction_loss="mse",
         reconstruction_weight=1.0,
         adversarial_weight=1.0,
@@ -169,6 +173,7 @@ class AdversarialAutoencoder(BaseAAE):
         self.noise_dim = noise_dim
         self.dropout = dropout
         self.input_noise = input_noise
+        self.discriminator_noise = discriminator_noise
         self.reconstruction_loss = reconstruction_loss
         self.reconstruction_weight = reconstruction_weight
         self.adversarial_weight = adversarial_weight
@@ -361,13 +366,15 @@ class AdversarialAutoencoder(BaseAAE):
                 discriminator,
                 self._discriminator_input(drawn, labels),
                 self._discriminator_input(codes, labels),
+                noise=self.discriminator_noise, generator=batch.generator,
             )
 
         def generator_step(batch):
             labels = batch["y"] if "y" in batch else None
             codes = self._training_code(batch, networks)
             return self.adversarial_weight * generator_loss(
-                discriminator, self._discriminator_input(codes, labels)
+                discriminator, self._discriminator_input(codes, labels),
+                noise=self.discriminator_noise, generator=batch.generator,
             )
 
         steps = [

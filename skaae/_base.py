@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
+from sklearn.utils.validation import check_consistent_length, column_or_1d, check_is_fitted, validate_data
 
 from ._engine import TrainingDivergedError, TrainingEngine
 from ._losses import reconstruction_error
@@ -91,6 +91,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "noise_dim": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_noise": [Interval(Real, 0, None, closed="left")],
+        "discriminator_noise": [Interval(Real, 0, None, closed="left")],
         "reconstruction_loss": [StrOptions({"mse", "bce"})],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "adversarial_weight": [Interval(Real, 0, None, closed="left")],
@@ -140,8 +141,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Sets ``classes_`` when ``classes`` is None (first fit).
         """
         y = np.asarray(y)
-        if y.ndim != 1:
-            y = np.ravel(y) if y.ndim == 2 and y.shape[1] == 1 else y
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         if y.ndim != 1:
             raise ValueError(f"y must be one-dimensional, got an array of shape {y.shape}.")
         if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
@@ -152,7 +153,15 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 "Unknown label type: y must hold class labels (-1 marks an unlabeled "
                 "sample); got continuous values. Pass integer or string labels."
             )
-        unlabeled = (y == UNLABELED) if y.dtype.kind in "iuf" else np.zeros(len(y), bool)
+        if y.dtype.kind in "iuf":
+            unlabeled = y == UNLABELED
+        elif y.dtype.kind == "O":
+            # String labels may mark unlabeled samples with the integer -1.
+            unlabeled = np.fromiter(
+                (isinstance(v, (int, np.integer)) and v == UNLABELED for v in y), bool, len(y)
+            )
+        else:
+            unlabeled = np.zeros(len(y), bool)
         if classes is None:
             classes = np.unique(y[~unlabeled])
             if len(classes) == 0:
@@ -162,7 +171,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 )
             self.classes_ = classes
         codes = np.full(len(y), UNLABELED, dtype=np.int64)
-        known = np.isin(y, classes) & ~unlabeled
+        known = ~unlabeled
+        known[known] = np.isin(y[known], classes)
         unseen = ~known & ~unlabeled
         if unseen.any():
             raise ValueError(
@@ -216,7 +226,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return X, self._encode_labels(y, self.classes_)
 
     def _train(self, X, labels, first_fit, n_epochs, incremental):
-        self._check_labels(labels)
+        self._check_training_data(X, labels)
 
         device = resolve_device(self.device) if first_fit else self.device_
         if first_fit or not hasattr(self, "_random_state"):
@@ -328,8 +338,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """Tensors the steps sample from besides the mini-batch (none by default)."""
         return None
 
-    def _check_labels(self, labels):
-        """Raise when the labels do not fit the model (hook for subclasses)."""
+    def _check_training_data(self, X, labels):
+        """Raise when the data or labels do not fit the model (hook for subclasses)."""
 
     def _publish_networks(self):
         for key, net in self._networks.items():

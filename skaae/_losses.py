@@ -11,18 +11,31 @@ def reconstruction_error(logits, x, kind):
     return (logits.float() - x.float()) ** 2
 
 
-def discriminator_loss(discriminator, real, fake):
+def _blur(points, noise, generator):
+    # Gaussian noise on a discriminator's inputs keeps it from separating the two
+    # sets on a detail (one-hot against almost one-hot), which would leave the
+    # encoder without a gradient.
+    if noise == 0:
+        return points
+    return points + noise * torch.randn(
+        points.shape, generator=generator, device=points.device
+    ).to(points.dtype)
+
+
+def discriminator_loss(discriminator, real, fake, *, noise=0.0, generator=None):
     """BCE of a discriminator (logits) telling prior draws (``real``) from codes (``fake``).
 
     ``fake`` must already be detached: this step trains the discriminator only.
+    ``noise`` is the standard deviation of Gaussian noise added to both inputs.
     """
-    real_logits, fake_logits = discriminator(real), discriminator(fake)
+    real_logits = discriminator(_blur(real, noise, generator))
+    fake_logits = discriminator(_blur(fake, noise, generator))
     return F.binary_cross_entropy_with_logits(
         real_logits, torch.ones_like(real_logits)
     ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
 
 
-def generator_loss(discriminator, fake):
+def generator_loss(discriminator, fake, *, noise=0.0, generator=None):
     """BCE that rewards the encoder when the discriminator takes its codes for prior draws."""
-    logits = discriminator(fake)
+    logits = discriminator(_blur(fake, noise, generator))
     return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))

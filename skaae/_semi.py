@@ -1,0 +1,742 @@
+"""Adversarial autoencoders with a categorical code (paper sections 5-6).
+
+The encoder outputs class logits and a style code. One discriminator imposes a
+categorical distribution on the softmax of the logits, another imposes the
+``prior`` on the style, and the decoder reconstructs from both. With labels
+(``SemiSupervisedAAE``) a classification step trains the logits on a labeled
+mini-batch; without (``ClusteringAAE``) the categories become clusters.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin, ClusterMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+from torch.nn import functional as F
+
+from ._base import UNLABELED, BaseAAE, _check_layer_sizes
+from ._engine import Step
+from ._losses import discriminator_loss, generator_loss, reconstruction_error
+from .networks import Decoder, Encoder, build_body, init_parameters, make_mlp
+from .priors import make_prior
+
+_SHARED_PARAMETERS = """
+    n_components : int, default={n_components}
+        Size of the style code.
+    prior : {{"gaussian", "mixture", "umbrella", "swiss_roll", "uniform"}}, \
+            :class:`~skaae.priors.Prior`, object with ``sample`` or callable, default="gaussian"
+        Distribution imposed on the style code.
+    hidden_layer_sizes : array-like of int, default=(512, 512)
+        Hidden layers of the encoder; the decoder mirrors them.
+    discriminator_hidden_layer_sizes : array-like of int, default=(512, 512)
+        Hidden layers of both discriminators.
+    activation : {{"relu", "leaky_relu", "tanh", "elu", "gelu"}}, default="relu"
+    dropout : float, default=0.0
+    input_noise : float, default=0.3
+        Standard deviation of Gaussian noise added to the encoder's input in training.
+    discriminator_noise : float, default=0.3
+        Standard deviation of Gaussian noise added to both discriminators' inputs.
+        Without it, the categorical discriminator tells one-hot draws from the
+        encoder's softmax by its softness, and the encoder collapses onto one category.
+    reconstruction_loss : {{"mse", "bce"}}, default="mse"
+    reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
+        Weights of the reconstruction loss, the generator loss (both codes) and
+        the discriminator losses.
+    learning_rate_init : float, default=1e-3
+    reconstruction_learning_rate, discriminator_learning_rate, generator_learning_rate : \
+            float, default=None
+    beta_1, beta_2 : float, default=0.5, 0.999
+    batch_size : int, default=100
+    max_epochs : int, default={max_epochs}
+    early_stopping : bool, default=False
+        Stop on the held-out reconstruction error (see AdversarialAutoencoder).
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+    tol : float, default=1e-4
+    warm_start : bool, default=False
+    precision : {{"float32", "bfloat16", "auto"}}, default="float32"
+    encoder, decoder : torch.nn.Module or callable, default=None
+        Bodies of the encoder (``n_features -> n_categories + n_components``, logits
+        first) and the decoder (``n_categories + n_components -> n_features``).
+    include_proba : bool, default=False
+        Make ``transform`` return the category probabilities before the style code.
+    device : str or torch.device, default="auto"
+    verbose : int, default=0
+    random_state : int, RandomState instance or None, default=None
+"""
+
+
+class _CategoricalAAE(BaseAAE):
+    """Shared model of SemiSupervisedAAE and ClusteringAAE."""
+
+    _parameter_constraints: dict = {
+        **{
+            k: v for k, v in BaseAAE._parameter_constraints.items()
+            if k not in ("encoder_type", "noise_dim", "discriminator")
+        },
+        "include_proba": ["boolean"],
+    }
+
+    # -- model definition ----------------------------------------------------
+    def _build_networks(self, n_features, generator):
+        hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
+        disc_hidden = _check_layer_sizes(
+            "discriminator_hidden_layer_sizes", self.discriminator_hidden_layer_sizes
+        )
+        self.prior_ = make_prior(self.prior)
+        self.prior_.check_dims(self.n_components)
+        n_categories = self._n_categories
+        n_code = n_categories + self.n_components
+        mlp = dict(activation=self.activation, dropout=self.dropout, device="meta")
+        factory_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+        encoder_body = build_body(
+            self.encoder, n_features, n_code,
+            lambda: make_mlp(n_features, hidden, n_code, **mlp), seed=factory_seed,
+        )
+        decoder_body = build_body(
+            self.decoder, n_code, n_features,
+            lambda: make_mlp(n_code, hidden[::-1], n_features, **mlp), seed=factory_seed + 1,
+        )
+        plain = dict(activation=self.activation, device="meta")
+        category_critic = make_mlp(n_categories, disc_hidden, 1, **plain)
+        style_critic = make_mlp(self.n_components, disc_hidden, 1, **plain)
+        for net, custom in (
+            (encoder_body, self.encoder), (decoder_body, self.decoder),
+            (category_critic, None), (style_critic, None),
+        ):
+            if custom is None:
+                net.to_empty(device="cpu")
+                init_parameters(net, generator)
+        output = "sigmoid" if self.reconstruction_loss == "bce" else "identity"
+        return {
+            "encoder": Encoder(encoder_body, n_code),
+            "decoder": Decoder(decoder_body, output),
+            "category_discriminator": category_critic,
+            "style_discriminator": style_critic,
+        }
+
+    def _split(self, code):
+        return code[:, : self._n_categories], code[:, self._n_categories :]
+
+    def _training_code(self, batch, networks):
+        return batch.memo(
+            "code", ("encoder",), lambda: networks["encoder"](self._noisy_input(batch))
+        )
+
+    def _make_steps(self, networks):
+        decoder = networks["decoder"]
+        category_critic = networks["category_discriminator"]
+        style_critic = networks["style_discriminator"]
+        n_categories = self._n_categories
+        lr = self.learning_rate_init
+
+        def reconstruction(batch):
+            logits, style = self._split(self._training_code(batch, networks))
+            decoded = decoder(torch.cat([torch.softmax(logits, dim=1), style], dim=1))
+            error = reconstruction_error(decoded, batch["x"], self.reconstruction_loss)
+            return self.reconstruction_weight * error.mean()
+
+        def discriminators(batch):
+            logits, style = self._split(self._training_code(batch, networks).detach())
+            n = len(style)
+            categories = torch.randint(
+                n_categories, (n,), generator=batch.generator, device=style.device
+            )
+            one_hot = F.one_hot(categories, n_categories).to(style.dtype)
+            drawn = self.prior_.sample(n, self.n_components, generator=batch.generator)
+            blur = dict(noise=self.discriminator_noise, generator=batch.generator)
+            return self.discriminator_weight * (
+                discriminator_loss(category_critic, one_hot, torch.softmax(logits, dim=1), **blur)
+                + discriminator_loss(style_critic, drawn.to(style.dtype), style, **blur)
+            )
+
+        def generator(batch):
+            logits, style = self._split(self._training_code(batch, networks))
+            blur = dict(noise=self.discriminator_noise, generator=batch.generator)
+            return self.adversarial_weight * (
+                generator_loss(category_critic, torch.softmax(logits, dim=1), **blur)
+                + generator_loss(style_critic, style, **blur)
+            )
+
+        steps = [
+            Step(
+                "reconstruction", ("encoder", "decoder"), reconstruction,
+                self.reconstruction_learning_rate or lr,
+                advice="Try a lower reconstruction_learning_rate or learning_rate_init.",
+            ),
+            Step(
+                "discriminator", ("category_discriminator", "style_discriminator"),
+                discriminators, self.discriminator_learning_rate or lr,
+                advice="Try a lower discriminator_learning_rate or discriminator_weight.",
+            ),
+        ]
+        if self.adversarial_weight > 0:
+            steps.append(
+                Step(
+                    "generator", ("encoder",), generator,
+                    self.generator_learning_rate or lr,
+                    advice="Try a lower generator_learning_rate or adversarial_weight.",
+                    frozen=("category_discriminator", "style_discriminator"),
+                )
+            )
+        return steps
+
+    # -- inference -------------------------------------------------------------
+    def _code(self, x):
+        logits, style = self._split(self._networks["encoder"].posterior_mean(x))
+        if self.include_proba:
+            return torch.cat([torch.softmax(logits.float(), dim=1), style.float()], dim=1)
+        return style
+
+    def _proba(self, x):
+        logits, _ = self._split(self._networks["encoder"].posterior_mean(x))
+        return torch.softmax(logits.float(), dim=1)
+
+    def _reconstruct_logits(self, x):
+        logits, style = self._split(self._networks["encoder"].posterior_mean(x))
+        return self._networks["decoder"](torch.cat([torch.softmax(logits, dim=1), style], dim=1))
+
+    @property
+    def _n_features_out(self):
+        return self.n_components + (self._n_categories if self.include_proba else 0)
+
+    def _category_probabilities(self, X):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._batched(self._proba, X)
+
+    def _decode(self, categories, style):
+        """Decode one-hot (or soft) categories and style codes to input space."""
+        codes = np.hstack([categories, style]).astype(np.float32)
+        return self._batched(self._networks["decoder"].decode, codes)
+
+    def _sample_codes(self, n_samples, categories, random_state):
+        if (
+            not isinstance(n_samples, (int, np.integer))
+            or isinstance(n_samples, bool)
+            or n_samples < 1
+        ):
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        generator = torch.Generator(device=self.device_).manual_seed(int(seed))
+        style = self.prior_.sample(n_samples, self.n_components, generator=generator)
+        if categories is None:
+            categories = torch.randint(
+                self._n_categories, (n_samples,), generator=generator, device=self.device_
+            ).cpu().numpy()
+        return np.eye(self._n_categories, dtype=np.float32)[categories], style.cpu().numpy()
+
+
+class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
+    __doc__ = """Semi-supervised adversarial autoencoder: a classifier trained mostly on unlabeled data.
+
+    The encoder splits each input into a class (a softmax over ``classes_``) and
+    a style code. Every mini-batch runs the paper's phases (Fig. 8): a
+    reconstruction step; a regularisation phase in which one discriminator
+    learns to tell the class probabilities from one-hot draws and another the
+    style code from ``prior`` draws, then the encoder is trained to fool both;
+    and a classification step, cross-entropy on a mini-batch of the labeled
+    samples. Mark unlabeled samples with ``-1`` in ``y``.
+
+    Parameters
+    ----------""" + _SHARED_PARAMETERS.format(n_components=4, max_epochs=100) + """
+    classification_weight : float, default=1.0
+        Weight of the cross-entropy on labeled mini-batches.
+    classification_learning_rate : float, default=None
+        Learning rate of the classification step (default ``learning_rate_init``).
+    labeled_batch_size : int, default=None
+        Labeled samples per classification step (default ``batch_size``), drawn
+        with replacement so that a few labels serve every step.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels (``-1`` excluded).
+    encoder_, decoder_, category_discriminator_, style_discriminator_ : torch.nn.Module
+    prior_ : skaae.priors.Prior
+    history_ : list of dict
+    n_iter_ : int
+    device_ : torch.device
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skaae import SemiSupervisedAAE
+    >>> X, y = load_digits(return_X_y=True)
+    >>> y_partial = np.where(np.arange(len(y)) % 10 == 0, y, -1)   # 10% labeled
+    >>> model = SemiSupervisedAAE(hidden_layer_sizes=(64,), discriminator_hidden_layer_sizes=(64,),
+    ...                           max_epochs=2, device="cpu", random_state=0).fit(X / 16, y_partial)
+    >>> model.predict_proba(X[:3] / 16).shape
+    (3, 10)
+    """
+
+    _parameter_constraints: dict = {
+        **_CategoricalAAE._parameter_constraints,
+        "classification_weight": [Interval(Real, 0, None, closed="left")],
+        "classification_learning_rate": [None, Interval(Real, 0, None, closed="neither")],
+        "labeled_batch_size": [None, Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=4,
+        *,
+        prior="gaussian",
+        hidden_layer_sizes=(512, 512),
+        discriminator_hidden_layer_sizes=(512, 512),
+        activation="relu",
+        dropout=0.0,
+        input_noise=0.3,
+        discriminator_noise=0.3,
+        reconstruction_loss="mse",
+        reconstruction_weight=1.0,
+        adversarial_weight=1.0,
+        discriminator_weight=1.0,
+        classification_weight=1.0,
+        learning_rate_init=1e-3,
+        reconstruction_learning_rate=None,
+        discriminator_learning_rate=None,
+        generator_learning_rate=None,
+        classification_learning_rate=None,
+        beta_1=0.5,
+        beta_2=0.999,
+        batch_size=100,
+        labeled_batch_size=None,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        precision="float32",
+        encoder=None,
+        decoder=None,
+        include_proba=False,
+        device="auto",
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_components = n_components
+        self.prior = prior
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.input_noise = input_noise
+        self.discriminator_noise = discriminator_noise
+        self.reconstruction_loss = reconstruction_loss
+        self.reconstruction_weight = reconstruction_weight
+        self.adversarial_weight = adversarial_weight
+        self.discriminator_weight = discriminator_weight
+        self.classification_weight = classification_weight
+        self.learning_rate_init = learning_rate_init
+        self.reconstruction_learning_rate = reconstruction_learning_rate
+        self.discriminator_learning_rate = discriminator_learning_rate
+        self.generator_learning_rate = generator_learning_rate
+        self.classification_learning_rate = classification_learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.batch_size = batch_size
+        self.labeled_batch_size = labeled_batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.precision = precision
+        self.encoder = encoder
+        self.decoder = decoder
+        self.include_proba = include_proba
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    @property
+    def _n_categories(self):
+        return len(self.classes_)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train on all of ``X``; the labels of ``y`` (``-1`` = unlabeled) train the classes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : SemiSupervisedAAE
+        """
+        if y is None:
+            raise ValueError(
+                "SemiSupervisedAAE requires y to be passed, but the target y is None; "
+                "mark unlabeled samples with -1, or use ClusteringAAE to cluster without labels."
+            )
+        return self._fit(X, y)
+
+    def _check_training_data(self, X, labels):
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"SemiSupervisedAAE needs at least 2 classes in y; got 1 class: "
+                f"{self.classes_!r}."
+            )
+
+    def _extra_data(self, data):
+        # Labeled samples only; the classification step draws its batches here.
+        # (With early stopping, these are the labeled training samples.)
+        labeled = data["y"] != UNLABELED
+        return {"x": data["x"][labeled], "y": data["y"][labeled]}
+
+    def _make_steps(self, networks):
+        steps = super()._make_steps(networks)
+        encoder = networks["encoder"]
+        n_labeled_batch = self.labeled_batch_size or self.batch_size
+
+        def classification(batch):
+            labeled = batch.data
+            rows = torch.randint(
+                len(labeled["y"]), (n_labeled_batch,), generator=batch.generator,
+                device=labeled["y"].device,
+            )
+            x = labeled["x"][rows]
+            if self.input_noise > 0:
+                x = x + self.input_noise * torch.randn(
+                    x.shape, generator=batch.generator, device=x.device
+                )
+            logits, _ = self._split(encoder(x))
+            return self.classification_weight * F.cross_entropy(
+                logits.float(), labeled["y"][rows]
+            )
+
+        if self.classification_weight > 0:
+            steps.append(
+                Step(
+                    "classification", ("encoder",), classification,
+                    self.classification_learning_rate or self.learning_rate_init,
+                    advice="Try a lower classification_learning_rate or classification_weight.",
+                )
+            )
+        return steps
+
+    def predict_proba(self, X):
+        """Class probabilities: the softmax of the encoder's class code.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self._category_probabilities(X).astype(np.float64)
+
+    def predict(self, X):
+        """The most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        proba = self._category_probabilities(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def inverse_transform(self, X, y=None):
+        """Decode style codes under given classes (or codes that include probabilities).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Style codes; with ``include_proba=True``, the output of ``transform``.
+        y : label or array-like of shape (n_samples,), default=None
+            The class to render each style in (needed unless ``X`` holds probabilities).
+
+        Returns
+        -------
+        X_decoded : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        from sklearn.utils import check_array
+
+        codes = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        n_classes = len(self.classes_)
+        if self.include_proba and y is None and codes.shape[1] == n_classes + self.n_components:
+            categories, style = codes[:, :n_classes], codes[:, n_classes:]
+        else:
+            if codes.shape[1] != self.n_components:
+                raise ValueError(
+                    f"The codes have {codes.shape[1]} columns, but this model's style code "
+                    f"has n_components={self.n_components}."
+                )
+            if y is None:
+                raise ValueError("inverse_transform needs y: the class to render each style in.")
+            categories = np.eye(n_classes, dtype=np.float32)[self._class_indices(y, len(codes))]
+            style = codes
+        return self._decode(categories, style).astype(codes.dtype, copy=False)
+
+    def _class_indices(self, y, n):
+        y = np.asarray(y)
+        y = np.full(n, y) if y.ndim == 0 else y
+        if len(y) != n:
+            raise ValueError(f"y has {len(y)} labels for {n} samples.")
+        if y.dtype.kind in "iuf" and np.any(y == UNLABELED):
+            raise ValueError("y must name classes here; -1 (unlabeled) is not a class.")
+        return self._encode_labels(y, self.classes_)
+
+    def sample(self, n_samples=1, *, y=None, random_state=None):
+        """Decode draws of the style prior under given (or uniformly drawn) classes.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        y : label or array-like of shape (n_samples,), default=None
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        categories = None if y is None else self._class_indices(y, n_samples)
+        one_hot, style = self._sample_codes(n_samples, categories, random_state)
+        return self._decode(one_hot, style)
+
+
+class ClusteringAAE(ClusterMixin, _CategoricalAAE):
+    __doc__ = """Unsupervised clustering with an adversarial autoencoder (paper section 6).
+
+    The model of :class:`SemiSupervisedAAE` without labels: the categorical code
+    has ``n_clusters`` categories, which the categorical discriminator keeps
+    one-hot-like and balanced, and the style code holds the rest. A sample's
+    cluster is its most probable category.
+
+    Parameters
+    ----------
+    n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(n_components=4, max_epochs=100) + """
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample.
+    encoder_, decoder_, category_discriminator_, style_discriminator_ : torch.nn.Module
+    prior_ : skaae.priors.Prior
+    history_ : list of dict
+    n_iter_ : int
+    device_ : torch.device
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skaae import ClusteringAAE
+    >>> X = load_digits().data / 16
+    >>> model = ClusteringAAE(n_clusters=16, hidden_layer_sizes=(64,),
+    ...                       discriminator_hidden_layer_sizes=(64,), max_epochs=2,
+    ...                       device="cpu", random_state=0)
+    >>> model.fit_predict(X).shape
+    (1797,)
+    """
+
+    _parameter_constraints: dict = {
+        **_CategoricalAAE._parameter_constraints,
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_clusters=16,
+        *,
+        n_components=4,
+        prior="gaussian",
+        hidden_layer_sizes=(512, 512),
+        discriminator_hidden_layer_sizes=(512, 512),
+        activation="relu",
+        dropout=0.0,
+        input_noise=0.3,
+        discriminator_noise=0.3,
+        reconstruction_loss="mse",
+        reconstruction_weight=1.0,
+        adversarial_weight=1.0,
+        discriminator_weight=1.0,
+        learning_rate_init=1e-3,
+        reconstruction_learning_rate=None,
+        discriminator_learning_rate=None,
+        generator_learning_rate=None,
+        beta_1=0.5,
+        beta_2=0.999,
+        batch_size=100,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        precision="float32",
+        encoder=None,
+        decoder=None,
+        include_proba=False,
+        device="auto",
+        verbose=0,
+        random_state=None,
+    ):
+        self.n_clusters = n_clusters
+        self.n_components = n_components
+        self.prior = prior
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.input_noise = input_noise
+        self.discriminator_noise = discriminator_noise
+        self.reconstruction_loss = reconstruction_loss
+        self.reconstruction_weight = reconstruction_weight
+        self.adversarial_weight = adversarial_weight
+        self.discriminator_weight = discriminator_weight
+        self.learning_rate_init = learning_rate_init
+        self.reconstruction_learning_rate = reconstruction_learning_rate
+        self.discriminator_learning_rate = discriminator_learning_rate
+        self.generator_learning_rate = generator_learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.precision = precision
+        self.encoder = encoder
+        self.decoder = decoder
+        self.include_proba = include_proba
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    @property
+    def _n_categories(self):
+        return self.n_clusters
+
+    def _check_training_data(self, X, labels):
+        if self.n_clusters > len(X):
+            raise ValueError(
+                f"n_clusters={self.n_clusters} is more than the {len(X)} samples to cluster."
+            )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn ``n_clusters`` clusters and a style code; sets ``labels_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : ClusteringAAE
+        """
+        self._fit(X, None)
+        self.labels_ = self.predict(X)
+        return self
+
+    def predict(self, X):
+        """The cluster of each sample (its most probable category).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return np.argmax(self._category_probabilities(X), axis=1)
+
+    def predict_proba(self, X):
+        """Soft cluster assignments: the softmax of the categorical code.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_clusters)
+        """
+        return self._category_probabilities(X).astype(np.float64)
+
+    def sample(self, n_samples=1, *, y=None, random_state=None):
+        """Decode draws of the style prior in given (or uniformly drawn) clusters.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        y : int or array-like of int, default=None
+            Cluster index (``0 .. n_clusters - 1``) for all samples or one per sample.
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        categories = None
+        if y is not None:
+            categories = np.asarray(y)
+            categories = np.full(n_samples, categories) if categories.ndim == 0 else categories
+            if (
+                len(categories) != n_samples
+                or categories.dtype.kind not in "iu"
+                or categories.min() < 0
+                or categories.max() >= self.n_clusters
+            ):
+                raise ValueError(
+                    f"y must be cluster indices in [0, {self.n_clusters}) for each of the "
+                    f"{n_samples} samples; got {y!r}."
+                )
+        one_hot, style = self._sample_codes(n_samples, categories, random_state)
+        return self._decode(one_hot, style)
+
+    def inverse_transform(self, X, y=None):
+        """Decode style codes in given clusters (or codes that include probabilities).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+        y : int or array-like of int, default=None
+            Cluster of each row (needed unless ``X`` holds probabilities).
+
+        Returns
+        -------
+        X_decoded : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        from sklearn.utils import check_array
+
+        codes = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        k = self.n_clusters
+        if self.include_proba and y is None and codes.shape[1] == k + self.n_components:
+            return self._decode(codes[:, :k], codes[:, k:]).astype(codes.dtype, copy=False)
+        if codes.shape[1] != self.n_components:
+            raise ValueError(
+                f"The codes have {codes.shape[1]} columns, but this model's style code "
+                f"has n_components={self.n_components}."
+            )
+        if y is None:
+            raise ValueError("inverse_transform needs y: the cluster of each style.")
+        clusters = np.asarray(y)
+        clusters = np.full(len(codes), clusters) if clusters.ndim == 0 else clusters
+        return self._decode(np.eye(k, dtype=np.float32)[clusters], codes).astype(
+            codes.dtype, copy=False
+        )
