@@ -2,6 +2,7 @@
 
 from ._aae import AdversarialAutoencoder
 from ._semi import ClusteringAAE, SemiSupervisedAAE
+from ._supervised import SupervisedAAE
 from ._engine import TrainingDivergedError
 from .priors import (
     CategoricalPrior,
@@ -17,6 +18,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AdversarialAutoencoder",
+    "SupervisedAAE",
     "SemiSupervisedAAE",
     "ClusteringAAE",
     "TrainingDivergedError",

@@ -283,19 +283,35 @@ class AdversarialAutoencoder(BaseAAE):
         classes = getattr(self, "classes_", None)
         return 0 if classes is None else len(classes) + 1
 
+    @property
+    def _n_decoder_label_columns(self):
+        return 0
+
+    def _make_prior(self):
+        classes = getattr(self, "classes_", None)
+        prior = make_prior(self.prior, n_modes=len(classes) if classes is not None else 10)
+        if classes is not None and 1 < prior.n_modes < len(classes):
+            raise ValueError(
+                f"The prior has {prior.n_modes} modes but y has {len(classes)} classes; "
+                "label-aware regularisation needs one mode per class."
+            )
+        return prior
+
+    def _decoder_input(self, codes, batch):
+        """What the decoder sees in training: the code (SupervisedAAE adds the label)."""
+        return codes
+
+    def _regularisation_labels(self, batch):
+        """Labels the discriminator and the prior see (label-aware regularisation)."""
+        return batch["y"] if "y" in batch else None
+
     def _build_networks(self, n_features, generator):
         hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         disc_hidden = _check_layer_sizes(
             "discriminator_hidden_layer_sizes", self.discriminator_hidden_layer_sizes
         )
-        n_labels = getattr(self, "classes_", None)
-        self.prior_ = make_prior(self.prior, n_modes=len(n_labels) if n_labels is not None else 10)
+        self.prior_ = self._make_prior()
         self.prior_.check_dims(self.n_components)
-        if n_labels is not None and 1 < self.prior_.n_modes < len(n_labels):
-            raise ValueError(
-                f"The prior has {self.prior_.n_modes} modes but y has {len(n_labels)} classes; "
-                "label-aware regularisation needs one mode per class."
-            )
         encoder_out = self.n_components * (2 if self.encoder_type == "gaussian" else 1)
         encoder_in = n_features + (self.noise_dim if self.encoder_type == "universal" else 0)
         mlp = dict(activation=self.activation, dropout=self.dropout)
@@ -305,9 +321,10 @@ class AdversarialAutoencoder(BaseAAE):
             lambda: make_mlp(encoder_in, hidden, encoder_out, **mlp, device="meta"),
             seed=factory_seed,
         )
+        decoder_in = self.n_components + self._n_decoder_label_columns
         decoder_body = build_body(
-            self.decoder, self.n_components, n_features,
-            lambda: make_mlp(self.n_components, hidden[::-1], n_features, **mlp, device="meta"),
+            self.decoder, decoder_in, n_features,
+            lambda: make_mlp(decoder_in, hidden[::-1], n_features, **mlp, device="meta"),
             seed=factory_seed + 1,
         )
         disc_in = self.n_components + self._n_label_columns
@@ -346,18 +363,16 @@ class AdversarialAutoencoder(BaseAAE):
         return torch.cat([codes, one_hot], dim=1)
 
     def _make_steps(self, networks):
-        encoder, decoder, discriminator = (
-            networks["encoder"], networks["decoder"], networks["discriminator"]
-        )
+        decoder, discriminator = networks["decoder"], networks["discriminator"]
         lr = self.learning_rate_init
 
         def reconstruction(batch):
-            logits = decoder(self._training_code(batch, networks))
+            logits = decoder(self._decoder_input(self._training_code(batch, networks), batch))
             error = reconstruction_error(logits, batch["x"], self.reconstruction_loss)
             return self.reconstruction_weight * error.mean()
 
         def discriminator_step(batch):
-            labels = batch["y"] if "y" in batch else None
+            labels = self._regularisation_labels(batch)
             codes = self._training_code(batch, networks).detach()
             drawn = self.prior_.sample(
                 len(codes), self.n_components, generator=batch.generator, labels=labels
@@ -370,7 +385,7 @@ class AdversarialAutoencoder(BaseAAE):
             )
 
         def generator_step(batch):
-            labels = batch["y"] if "y" in batch else None
+            labels = self._regularisation_labels(batch)
             codes = self._training_code(batch, networks)
             return self.adversarial_weight * generator_loss(
                 discriminator, self._discriminator_input(codes, labels),

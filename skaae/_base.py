@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d, chec
 
 from ._engine import TrainingDivergedError, TrainingEngine
 from ._losses import reconstruction_error
-from .networks import ACTIVATIONS, Encoder, init_parameters, set_generator
+from .networks import ACTIVATIONS, set_generator
 from .priors import PRIOR_NAMES, Prior
 
 #: Rows per forward pass at inference: enough to keep the matrix units busy,

@@ -1,9 +1,5 @@
 """Behaviour of AdversarialAutoencoder that users rely on."""
 
-import io
-import sys
-import warnings
-
 import numpy as np
 import pytest
 import torch
