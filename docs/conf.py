@@ -7,6 +7,7 @@ repository root (needs the ``docs`` and ``examples`` extras). The examples in
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -44,6 +45,23 @@ autodoc_typehints = "none"
 # _templates/ lists the methods, so numpydoc need not add member tables.
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
+
+
+
+# Inherited scikit-learn methods (``score`` of the classifiers) bring
+# scikit-learn's own cross-references, which resolve only in its documentation;
+# keep their text and drop the link.
+_SKLEARN_REFERENCE = re.compile(r":(?:ref|term):`([^`<]*?)(?:\s*<[^`>]*>)?`")
+
+
+def _unlink_sklearn_references(app, what, name, obj, options, lines):
+    if getattr(obj, "__module__", "").startswith("sklearn."):
+        lines[:] = [_SKLEARN_REFERENCE.sub(r"\1", line) for line in lines]
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _unlink_sklearn_references)
+
 
 # -- gallery -----------------------------------------------------------------
 sphinx_gallery_conf = {

@@ -147,12 +147,6 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"y must be one-dimensional, got an array of shape {y.shape}.")
         if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
             raise ValueError("y contains NaN or infinite values.")
-        target_type = type_of_target(y, input_name="y")
-        if target_type in ("continuous", "continuous-multioutput"):
-            raise ValueError(
-                "Unknown label type: y must hold class labels (-1 marks an unlabeled "
-                "sample); got continuous values. Pass integer or string labels."
-            )
         if y.dtype.kind in "iuf":
             unlabeled = y == UNLABELED
         elif y.dtype.kind == "O":
@@ -162,6 +156,14 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             )
         else:
             unlabeled = np.zeros(len(y), bool)
+        # The type check sorts the values: leave the -1 markers out of it, since
+        # they do not sort with string labels.
+        target_type = type_of_target(y[~unlabeled], input_name="y") if (~unlabeled).any() else None
+        if target_type in ("continuous", "continuous-multioutput"):
+            raise ValueError(
+                "Unknown label type: y must hold class labels (-1 marks an unlabeled "
+                "sample); got continuous values. Pass integer or string labels."
+            )
         if classes is None:
             classes = np.unique(y[~unlabeled])
             if len(classes) == 0:

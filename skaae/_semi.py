@@ -35,6 +35,7 @@ _SHARED_PARAMETERS = """
         Hidden layers of both discriminators.
     activation : {{"relu", "leaky_relu", "tanh", "elu", "gelu"}}, default="relu"
     dropout : float, default=0.0
+        Dropout probability after each hidden layer of the encoder and decoder.
     input_noise : float, default=0.3
         Standard deviation of Gaussian noise added to the encoder's input in training.
     discriminator_noise : float, default=0.3
@@ -392,6 +393,12 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         # Labeled samples only; the classification step draws its batches here.
         # (With early stopping, these are the labeled training samples.)
         labeled = data["y"] != UNLABELED
+        if not bool(labeled.any()):
+            raise ValueError(
+                "No labeled sample is left for training once the validation split is held "
+                "out; lower validation_fraction, label more samples, or set "
+                "early_stopping=False."
+            )
         return {"x": data["x"][labeled], "y": data["y"][labeled]}
 
     def _make_steps(self, networks):
@@ -691,20 +698,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         X : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        categories = None
-        if y is not None:
-            categories = np.asarray(y)
-            categories = np.full(n_samples, categories) if categories.ndim == 0 else categories
-            if (
-                len(categories) != n_samples
-                or categories.dtype.kind not in "iu"
-                or categories.min() < 0
-                or categories.max() >= self.n_clusters
-            ):
-                raise ValueError(
-                    f"y must be cluster indices in [0, {self.n_clusters}) for each of the "
-                    f"{n_samples} samples; got {y!r}."
-                )
+        categories = None if y is None else self._cluster_indices(y, n_samples)
         one_hot, style = self._sample_codes(n_samples, categories, random_state)
         return self._decode(one_hot, style)
 
@@ -735,8 +729,22 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
             )
         if y is None:
             raise ValueError("inverse_transform needs y: the cluster of each style.")
-        clusters = np.asarray(y)
-        clusters = np.full(len(codes), clusters) if clusters.ndim == 0 else clusters
+        clusters = self._cluster_indices(y, len(codes))
         return self._decode(np.eye(k, dtype=np.float32)[clusters], codes).astype(
             codes.dtype, copy=False
         )
+
+    def _cluster_indices(self, y, n):
+        clusters = np.asarray(y)
+        clusters = np.full(n, clusters) if clusters.ndim == 0 else clusters
+        if (
+            len(clusters) != n
+            or clusters.dtype.kind not in "iu"
+            or clusters.min() < 0
+            or clusters.max() >= self.n_clusters
+        ):
+            raise ValueError(
+                f"y must be cluster indices in [0, {self.n_clusters}) for each of the "
+                f"{n} samples; got {y!r}."
+            )
+        return clusters

@@ -123,7 +123,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from skaae._supervised import SupervisedAAE
+    >>> from skaae import SupervisedAAE
     >>> X, y = load_digits(return_X_y=True)
     >>> X, y = X[:500] / 16, y[:500]
     >>> model = SupervisedAAE(hidden_layer_sizes=(64,), discriminator_hidden_layer_sizes=(64,),

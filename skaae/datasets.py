@@ -99,6 +99,7 @@ def load_idx(path):
     ((2, 2, 3), dtype('uint8'))
     >>> images[1, 0].tolist()
     [6, 7, 8]
+    >>> import shutil; shutil.rmtree(folder)
     """
     if not os.path.isfile(path):
         if os.path.exists(path):

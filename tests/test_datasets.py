@@ -186,7 +186,9 @@ def fashion_folder(tmp_path, images, labels):
     return tmp_path
 
 
-def test_fashion_mnist_returns_scaled_float32_rows_and_int64_labels(fashion_folder, images, labels):
+def test_fashion_mnist_returns_scaled_float32_rows_and_int64_labels(
+    fashion_folder, images, labels
+):
     X, y = load_fashion_mnist(fashion_folder)
     assert X.shape == (5, 784) and X.dtype == np.float32
     assert y.shape == (5,) and y.dtype == np.int64

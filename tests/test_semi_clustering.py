@@ -133,9 +133,9 @@ def test_semi_supervised_string_labels(digits):
     X, y = digits
     names = np.array([f"digit {d}" for d in "0123456789"], dtype=object)[y[:300]]
     partial = names.copy()
-    partial[::3] = -1
+    partial[1::3] = -1  # not the first element: -1 must not be compared with strings
     fitted = model(SemiSupervisedAAE).fit(X[:300], partial)
-    assert list(fitted.classes_) == sorted(set(names[[i for i in range(300) if i % 3]]))
+    assert list(fitted.classes_) == sorted(set(names[[i for i in range(300) if i % 3 != 1]]))
     assert set(fitted.predict(X[:20])) <= set(fitted.classes_)
 
 
@@ -199,6 +199,18 @@ def test_clustering_surface(digits):
     assert clusterer.inverse_transform(np.zeros((2, 4)), y=[0, 1]).shape == (2, 64)
     with pytest.raises(ValueError, match="cluster indices"):
         clusterer.sample(2, y=7)
+    with pytest.raises(ValueError, match="cluster indices"):
+        clusterer.inverse_transform(np.zeros((2, 4)), y=[-1, 0])
+
+
+def test_early_stopping_that_takes_every_label_is_a_clear_error(digits):
+    X, y = digits
+    labels = np.full(200, -1)
+    labels[:2] = y[:2]
+    with pytest.raises(ValueError, match="No labeled sample is left"):
+        model(SemiSupervisedAAE, early_stopping=True, validation_fraction=0.99).fit(
+            X[:200], labels
+        )
 
 
 def test_more_clusters_than_samples_is_an_error(digits):
