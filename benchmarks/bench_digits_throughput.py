@@ -15,7 +15,6 @@ import platform
 import subprocess
 import time
 
-import numpy as np
 import torch
 from sklearn.datasets import load_digits
 from torch import nn

@@ -1,0 +1,195 @@
+"""What the quality benchmarks share: command-line options, data splits, the
+machine description, timed fits that note convergence warnings, and the
+markdown table with the AAE-to-best-peer ratio.
+
+Not a benchmark itself; ``bench_semi_supervised.py`` and ``bench_clustering.py``
+import it (run them from any folder: Python puts this folder on the path).
+"""
+
+import platform
+import subprocess
+import sys
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+DIGITS_TEST_FRACTION = 0.3
+FASHION_TRAIN_SIZE = 60000
+FASHION_TEST_SIZE = 10000
+
+
+def add_common_arguments(parser, *, default_aae_components):
+    """Options every quality benchmark takes."""
+    parser.add_argument("--dataset", choices=["digits", "fashion"], default="digits",
+                        help="digits: sklearn's 8x8 digits, a stratified 30%% test split; "
+                             "fashion: Fashion-MNIST from local files")
+    parser.add_argument("--n-train", type=int, default=20000,
+                        help="fashion only: stratified training subset (default 20000 of 60000)")
+    parser.add_argument("--n-test", type=int, default=10000,
+                        help="fashion only: stratified subset of the official test set "
+                             "(default all 10000)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="one run per seed: split, labeled subset and model seeds "
+                             "(default: 0)")
+    parser.add_argument("--aae-epochs", type=int, default=50, help="max_epochs of the AAE")
+    parser.add_argument("--aae-components", type=int, default=default_aae_components,
+                        help=f"n_components of the AAE (default {default_aae_components})")
+    parser.add_argument("--fashion-directory", default=None,
+                        help="folder of the Fashion-MNIST IDX files (default: skaae's default)")
+
+
+def cpu_description():
+    """CPU model from ``lscpu``, or the platform's processor name."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        return next(line.split(":", 1)[1].strip() for line in out.splitlines()
+                    if line.startswith("Model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
+
+
+def print_machine():
+    print(f"CPU: {cpu_description()}; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads; Python {platform.python_version()}")
+
+
+def load_split(args, seed):
+    """``X_train, y_train, X_test, y_test`` for ``args.dataset``, drawn with ``seed``."""
+    if args.dataset == "digits":
+        X, y = load_digits(return_X_y=True)
+        X_train, X_test, y_train, y_test = train_test_split(
+            X / 16.0, y, test_size=DIGITS_TEST_FRACTION, stratify=y, random_state=seed
+        )
+        return X_train, y_train, X_test, y_test
+    from skaae.datasets import load_fashion_mnist
+
+    folder = {} if args.fashion_directory is None else {"directory": args.fashion_directory}
+    X_train, y_train = load_fashion_mnist(**folder, kind="train")
+    X_test, y_test = load_fashion_mnist(**folder, kind="test")
+    X_train, y_train = _stratified_subset(X_train, y_train, args.n_train, seed, "--n-train")
+    X_test, y_test = _stratified_subset(X_test, y_test, args.n_test, seed, "--n-test")
+    return X_train, y_train, X_test, y_test
+
+
+def _stratified_subset(X, y, size, seed, option):
+    if not 10 <= size <= len(X):
+        raise SystemExit(f"{option} must be between 10 and {len(X)}, got {size}.")
+    if size == len(X):
+        return X, y
+    X_subset, _, y_subset, _ = train_test_split(
+        X, y, train_size=size, stratify=y, random_state=seed
+    )
+    return X_subset, y_subset
+
+
+def describe_data(args, X_train, X_test):
+    name = "digits (load_digits / 16)" if args.dataset == "digits" else "Fashion-MNIST"
+    return f"{name}: {len(X_train)} training and {len(X_test)} test points, " \
+           f"{X_train.shape[1]} features"
+
+
+def import_aae(class_name):
+    """The skaae estimator ``class_name``, or None with the reason printed."""
+    try:
+        import skaae
+
+        return getattr(skaae, class_name)
+    except (ImportError, AttributeError) as error:
+        print(f"skaae.{class_name} not available ({error}); its row is left empty.",
+              file=sys.stderr)
+        return None
+
+
+@dataclass
+class Cell:
+    """Results of one method in one setting, over the seeds."""
+
+    errors: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+    warned: bool = False
+    note: str = ""
+
+    def text(self):
+        if self.note:
+            return self.note, ""
+        mean = 100 * np.mean(self.errors)
+        error = f"{mean:.2f}" if len(self.errors) == 1 else \
+            f"{mean:.2f} ± {100 * np.std(self.errors):.2f}"
+        return error + ("*" if self.warned else ""), f"{np.mean(self.seconds):.2f}"
+
+
+def timed(cell, function):
+    """Run ``function()``, add its duration to ``cell``; return its result.
+
+    A ``ConvergenceWarning`` marks the cell (printed as ``*``) instead of
+    cluttering the output; other warnings pass through.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        result = function()
+        cell.seconds.append(time.perf_counter() - start)
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            cell.warned = True
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+    return result
+
+
+def run_aae_safely(cell, function):
+    """Run an AAE measurement; on an error, print the traceback and mark the cell."""
+    try:
+        function()
+    except Exception as error:  # a benchmark reports the failure and keeps the peers' rows
+        traceback.print_exc()
+        cell.note = f"failed ({type(error).__name__})"
+
+
+def print_table(title, setting_names, peer_rows, aae_row, seconds_label="fit s"):
+    """Markdown table: one row per method, an error and a time column per setting.
+
+    ``peer_rows`` and ``aae_row`` map a method's name to a list of cells, one
+    per setting. The last row is the AAE's mean error over the best peer's.
+    """
+    header = ["method"]
+    for setting in setting_names:
+        header += [f"{setting}: error %", seconds_label]
+    rows = []
+    for name, cells in [*peer_rows.items(), *aae_row.items()]:
+        row = [name]
+        for cell in cells:
+            row += list(cell.text())
+        rows.append(row)
+    (aae_name, aae_cells), = aae_row.items()
+    ratio_row = [f"{aae_name} / best peer"]
+    for index, aae_cell in enumerate(aae_cells):
+        peers = {name: np.mean(cells[index].errors) for name, cells in peer_rows.items()
+                 if cells[index].errors and not cells[index].note}
+        if aae_cell.note or not aae_cell.errors or not peers:
+            ratio_row += ["n/a", ""]
+            continue
+        best_name = min(peers, key=peers.get)
+        best = peers[best_name]
+        ratio = np.mean(aae_cell.errors) / best if best > 0 else float("inf")
+        ratio_row += [f"{ratio:.2f}x (vs {best_name})", ""]
+    rows.append(ratio_row)
+
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}\n")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
+    print("| " + " | ".join("-" * w if i == 0 else "-" * (w - 1) + ":"
+                            for i, w in enumerate(widths)) + " |")
+    for row in rows:
+        print("| " + " | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                                for i, (c, w) in enumerate(zip(row, widths))) + " |")
+    if any(cell.warned for cells in [*peer_rows.values(), *aae_row.values()] for cell in cells):
+        print("\n* a ConvergenceWarning was raised in at least one run of this cell.")
