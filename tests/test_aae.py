@@ -409,3 +409,21 @@ def test_divergence_message_says_what_happened_to_the_estimator(digits):
     X, _ = digits
     with pytest.raises(TrainingDivergedError, match="left unfitted"):
         small(decoder=Exploding()).fit(X[:100])
+
+
+def test_bfloat16_precision_trains_to_a_similar_reconstruction(digits):
+    X, _ = digits
+    full = small(n_components=8, max_epochs=10).fit(X[:600])
+    half = small(n_components=8, max_epochs=10, precision="bfloat16").fit(X[:600])
+    assert half.transform(X[:5]).dtype == np.float64
+    assert np.isfinite(half.transform(X[:100])).all()
+    assert half.score(X[600:900]) > 1.25 * full.score(X[600:900])  # scores are negative
+
+
+def test_auto_precision_resolves_per_device(digits):
+    model = small(precision="auto")
+    import skaae._base as base
+
+    expected = torch.bfloat16 if base._bf16_is_fast(torch.device("cpu")) else None
+    assert model._autocast_dtype(torch.device("cpu")) is expected
+    assert small(precision="float32")._autocast_dtype(torch.device("cpu")) is None
