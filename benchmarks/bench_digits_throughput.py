@@ -113,7 +113,7 @@ def main():
         rates[name] = best_rate(function, n, args.epochs, args.repeats)
     reference = rates[runs[0][0]]
     print(f"\n| {'training':22s} | {'samples/s':>10s} | {'vs tutorial':>11s} |")
-    print(f"| {'-' * 22} | {'-' * 10}: | {'-' * 11}: |")
+    print(f"| {'-' * 22} | {'-' * 9}: | {'-' * 10}: |")
     for name, rate in rates.items():
         print(f"| {name:22s} | {rate:10,.0f} | {rate / reference:10.2f}x |")
 
