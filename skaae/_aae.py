@@ -352,7 +352,7 @@ class AdversarialAutoencoder(BaseAAE):
 
     def _training_code(self, batch, networks):
         return batch.memo(
-            "code", ("encoder",), lambda: networks["encoder"](self._noisy_input(batch))
+            "code", ("encoder",), lambda: networks["encoder"](self._noisy_input(batch["x"], batch.generator))
         )
 
     def _discriminator_input(self, codes, labels):

@@ -327,13 +327,10 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         train, held_out = order[n_validation:], order[:n_validation]
         return {k: v[train] for k, v in data.items()}, {k: v[held_out] for k, v in data.items()}
 
-    def _noisy_input(self, batch, key="x"):
-        """The encoder's training input: the batch plus ``input_noise`` Gaussian noise."""
-        x = batch[key]
+    def _noisy_input(self, x, generator):
+        """The encoder's training input: ``x`` plus ``input_noise`` Gaussian noise."""
         if self.input_noise > 0:
-            x = x + self.input_noise * torch.randn(
-                x.shape, generator=batch.generator, device=x.device
-            )
+            x = x + self.input_noise * torch.randn(x.shape, generator=generator, device=x.device)
         return x
 
     def _extra_data(self, data):

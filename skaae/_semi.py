@@ -124,7 +124,7 @@ class _CategoricalAAE(BaseAAE):
 
     def _training_code(self, batch, networks):
         return batch.memo(
-            "code", ("encoder",), lambda: networks["encoder"](self._noisy_input(batch))
+            "code", ("encoder",), lambda: networks["encoder"](self._noisy_input(batch["x"], batch.generator))
         )
 
     def _make_steps(self, networks):
@@ -412,12 +412,9 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
                 len(labeled["y"]), (n_labeled_batch,), generator=batch.generator,
                 device=labeled["y"].device,
             )
-            x = labeled["x"][rows]
-            if self.input_noise > 0:
-                x = x + self.input_noise * torch.randn(
-                    x.shape, generator=batch.generator, device=x.device
-                )
-            logits, _ = self._split(encoder(x))
+            logits, _ = self._split(
+                encoder(self._noisy_input(labeled["x"][rows], batch.generator))
+            )
             return self.classification_weight * F.cross_entropy(
                 logits.float(), labeled["y"][rows]
             )

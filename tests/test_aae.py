@@ -327,11 +327,11 @@ def test_keyboard_interrupt_keeps_the_model_trained_so_far(digits, monkeypatch):
     calls = {"n": 0}
     original = AdversarialAutoencoder._noisy_input
 
-    def interrupt_on_the_30th_batch(self, batch):
+    def interrupt_on_the_30th_batch(self, x, generator):
         calls["n"] += 1
         if calls["n"] == 30:
             raise KeyboardInterrupt
-        return original(self, batch)
+        return original(self, x, generator)
 
     monkeypatch.setattr(AdversarialAutoencoder, "_noisy_input", interrupt_on_the_30th_batch)
     with pytest.warns(RuntimeWarning, match="interrupted"):
