@@ -12,7 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, ClusterMixin, _fit_context
-from sklearn.utils import check_random_state
+from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
@@ -208,6 +208,28 @@ class _CategoricalAAE(BaseAAE):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         return self._batched(self._proba, X)
+
+    def _decode_codes(self, X, y):
+        """``inverse_transform``: style codes under the categories ``y``, or codes
+        that already hold the category probabilities (``include_proba=True``)."""
+        check_is_fitted(self)
+        codes = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        k = self._n_categories
+        if self.include_proba and y is None and codes.shape[1] == k + self.n_components:
+            categories, style = codes[:, :k], codes[:, k:]
+        else:
+            if codes.shape[1] != self.n_components:
+                raise ValueError(
+                    f"The codes have {codes.shape[1]} columns, but this model's style code "
+                    f"has n_components={self.n_components}."
+                )
+            if y is None:
+                raise ValueError(
+                    "inverse_transform needs y: the class (or cluster) of each style."
+                )
+            categories = np.eye(k, dtype=np.float32)[self._category_indices(y, len(codes))]
+            style = codes
+        return self._decode(categories, style).astype(codes.dtype, copy=False)
 
     def _decode(self, categories, style):
         """Decode one-hot (or soft) categories and style codes to input space."""
@@ -470,26 +492,9 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         -------
         X_decoded : ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self)
-        from sklearn.utils import check_array
+        return self._decode_codes(X, y)
 
-        codes = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-        n_classes = len(self.classes_)
-        if self.include_proba and y is None and codes.shape[1] == n_classes + self.n_components:
-            categories, style = codes[:, :n_classes], codes[:, n_classes:]
-        else:
-            if codes.shape[1] != self.n_components:
-                raise ValueError(
-                    f"The codes have {codes.shape[1]} columns, but this model's style code "
-                    f"has n_components={self.n_components}."
-                )
-            if y is None:
-                raise ValueError("inverse_transform needs y: the class to render each style in.")
-            categories = np.eye(n_classes, dtype=np.float32)[self._class_indices(y, len(codes))]
-            style = codes
-        return self._decode(categories, style).astype(codes.dtype, copy=False)
-
-    def _class_indices(self, y, n):
+    def _category_indices(self, y, n):
         y = np.asarray(y)
         y = np.full(n, y) if y.ndim == 0 else y
         if len(y) != n:
@@ -512,7 +517,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         X : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        categories = None if y is None else self._class_indices(y, n_samples)
+        categories = None if y is None else self._category_indices(y, n_samples)
         one_hot, style = self._sample_codes(n_samples, categories, random_state)
         return self._decode(one_hot, style)
 
@@ -695,7 +700,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         X : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        categories = None if y is None else self._cluster_indices(y, n_samples)
+        categories = None if y is None else self._category_indices(y, n_samples)
         one_hot, style = self._sample_codes(n_samples, categories, random_state)
         return self._decode(one_hot, style)
 
@@ -712,26 +717,9 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         -------
         X_decoded : ndarray of shape (n_samples, n_features)
         """
-        check_is_fitted(self)
-        from sklearn.utils import check_array
+        return self._decode_codes(X, y)
 
-        codes = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-        k = self.n_clusters
-        if self.include_proba and y is None and codes.shape[1] == k + self.n_components:
-            return self._decode(codes[:, :k], codes[:, k:]).astype(codes.dtype, copy=False)
-        if codes.shape[1] != self.n_components:
-            raise ValueError(
-                f"The codes have {codes.shape[1]} columns, but this model's style code "
-                f"has n_components={self.n_components}."
-            )
-        if y is None:
-            raise ValueError("inverse_transform needs y: the cluster of each style.")
-        clusters = self._cluster_indices(y, len(codes))
-        return self._decode(np.eye(k, dtype=np.float32)[clusters], codes).astype(
-            codes.dtype, copy=False
-        )
-
-    def _cluster_indices(self, y, n):
+    def _category_indices(self, y, n):
         clusters = np.asarray(y)
         clusters = np.full(n, clusters) if clusters.ndim == 0 else clusters
         if (
