@@ -3,7 +3,6 @@
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
@@ -419,12 +418,7 @@ class AdversarialAutoencoder(BaseAAE):
         return self._networks["decoder"](self._networks["encoder"].posterior_mean(x))
 
     def _draw_codes(self, n_samples, y, random_state):
-        if (
-            not isinstance(n_samples, (int, np.integer))
-            or isinstance(n_samples, bool)
-            or n_samples < 1
-        ):
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        generator = self._sampling_generator(n_samples, random_state)
         labels = None
         if y is not None:
             if getattr(self, "classes_", None) is None:
@@ -444,8 +438,6 @@ class AdversarialAutoencoder(BaseAAE):
                     f"{len(self.classes_)} classes; fit with a multi-modal prior such as "
                     "prior='mixture' to sample by class."
                 )
-        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-        generator = torch.Generator(device=self.device_).manual_seed(int(seed))
         return self.prior_.sample(
             n_samples, self.n_components, generator=generator, labels=labels
         ).cpu().numpy()

@@ -333,6 +333,17 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             x = x + self.input_noise * torch.randn(x.shape, generator=generator, device=x.device)
         return x
 
+    def _sampling_generator(self, n_samples, random_state):
+        """Check ``n_samples`` of a ``sample`` call; a generator on the device for its draws."""
+        if (
+            not isinstance(n_samples, (int, np.integer))
+            or isinstance(n_samples, bool)
+            or n_samples < 1
+        ):
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        return torch.Generator(device=self.device_).manual_seed(int(seed))
+
     def _extra_data(self, data):
         """Tensors the steps sample from besides the mini-batch (none by default)."""
         return None

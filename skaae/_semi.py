@@ -12,7 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, ClusterMixin, _fit_context
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
@@ -237,14 +237,7 @@ class _CategoricalAAE(BaseAAE):
         return self._batched(self._networks["decoder"].decode, codes)
 
     def _sample_codes(self, n_samples, categories, random_state):
-        if (
-            not isinstance(n_samples, (int, np.integer))
-            or isinstance(n_samples, bool)
-            or n_samples < 1
-        ):
-            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-        generator = torch.Generator(device=self.device_).manual_seed(int(seed))
+        generator = self._sampling_generator(n_samples, random_state)
         style = self.prior_.sample(n_samples, self.n_components, generator=generator)
         if categories is None:
             categories = torch.randint(
