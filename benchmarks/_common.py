@@ -55,8 +55,18 @@ def cpu_description():
         return platform.processor() or "unknown CPU"
 
 
+def bf16_units():
+    """The CPU's bf16 matrix units, as ``lscpu`` flags: AMX, AVX-512 BF16, or none."""
+    try:
+        flags = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return "unknown bf16 units"
+    found = [flag for flag in ("amx_bf16", "avx512_bf16") if flag in flags]
+    return ", ".join(found) or "no bf16 units"
+
+
 def print_machine():
-    print(f"CPU: {cpu_description()}; torch {torch.__version__}, "
+    print(f"CPU: {cpu_description()} ({bf16_units()}); torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; Python {platform.python_version()}")
 
 

@@ -18,9 +18,10 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_consistent_length, column_or_1d, check_is_fitted, validate_data
 
+from ._attributes import check_attributes, fit_code_map
 from ._engine import TrainingDivergedError, TrainingEngine
 from ._losses import reconstruction_error
-from .networks import ACTIVATIONS, set_generator
+from .networks import ACTIVATIONS, make_conv_decoder, make_conv_encoder, make_mlp, set_generator
 from .priors import PRIOR_NAMES, Prior
 
 #: Rows per forward pass at inference: enough to keep the matrix units busy,
@@ -72,6 +73,28 @@ def _check_layer_sizes(name, sizes):
     return [int(s) for s in sizes]
 
 
+def _check_input_shape(input_shape, n_features):
+    """``input_shape`` as a tuple of three ints that hold ``n_features`` values, or None."""
+    if input_shape is None:
+        return None
+    shape = tuple(input_shape) if np.iterable(input_shape) else (input_shape,)
+    if len(shape) != 3 or not all(
+        isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in shape
+    ):
+        raise ValueError(
+            "input_shape must be (channels, height, width), three positive integers "
+            f"(for example (1, 28, 28) for grey images); got {input_shape!r}."
+        )
+    shape = tuple(int(s) for s in shape)
+    if np.prod(shape) != n_features:
+        raise ValueError(
+            f"input_shape={shape} holds {int(np.prod(shape))} values per image, but X has "
+            f"{n_features} features; each row of X must be one image flattened in "
+            "(channels, height, width) order."
+        )
+    return shape
+
+
 class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of the adversarial autoencoders. Not for direct use.
 
@@ -82,6 +105,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "prior": [StrOptions(set(PRIOR_NAMES)), Prior, HasMethods(["sample"]), callable],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "input_shape": [None, "array-like"],
+        "conv_channels": ["array-like", Interval(Integral, 1, None, closed="left")],
         "discriminator_hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
@@ -117,6 +142,36 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
+
+    # -- networks ----------------------------------------------------------
+    def _default_bodies(self, n_features, encoder_out, decoder_in, n_noise=0):
+        """Builders of the default encoder and decoder bodies, on the meta device.
+
+        Convolutional for images (``input_shape``), multilayer perceptrons
+        otherwise; ``hidden_layer_sizes`` are the encoder's dense layers either way,
+        mirrored in the decoder. ``n_noise`` noise inputs follow the data in each
+        encoder input row (the universal encoder).
+        """
+        hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
+        # Checked even when custom networks leave it unused: a wrong shape is a mistake.
+        shape = _check_input_shape(self.input_shape, n_features)
+        options = dict(activation=self.activation, dropout=self.dropout, device="meta")
+        if shape is None:
+            return (
+                lambda: make_mlp(n_features + n_noise, hidden, encoder_out, **options),
+                lambda: make_mlp(decoder_in, hidden[::-1], n_features, **options),
+            )
+        channels = _check_layer_sizes("conv_channels", self.conv_channels)
+        return (
+            lambda: make_conv_encoder(
+                shape, encoder_out, channels=channels, hidden_layer_sizes=hidden,
+                n_extra_inputs=n_noise, **options,
+            ),
+            lambda: make_conv_decoder(
+                decoder_in, shape, channels=channels[::-1], hidden_layer_sizes=hidden[::-1],
+                **options,
+            ),
+        )
 
     # -- input ------------------------------------------------------------
     def _validate_X(self, X, *, reset, training=False):
@@ -196,11 +251,12 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return torch.as_tensor(np.asarray(X, dtype=np.float32)).to(self.device_)
 
     # -- fitting -----------------------------------------------------------
-    def _fit(self, X, y=None, *, n_epochs=None, incremental=False, classes=None):
+    def _fit(self, X, y=None, *, attributes=None, n_epochs=None, incremental=False, classes=None):
         first_fit = not ((self.warm_start or incremental) and hasattr(self, "encoder_"))
         try:
             X, labels = self._validate_training_data(X, y, first_fit, classes)
-            return self._train(X, labels, first_fit, n_epochs, incremental)
+            attributes = self._validate_attributes(attributes, len(X), first_fit)
+            return self._train(X, labels, first_fit, n_epochs, incremental, attributes)
         except BaseException:
             # A failed first fit leaves no half-built model behind.
             if first_fit:
@@ -227,7 +283,28 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             return X, self._encode_labels(y)
         return X, self._encode_labels(y, self.classes_)
 
-    def _train(self, X, labels, first_fit, n_epochs, incremental):
+    def _validate_attributes(self, attributes, n_samples, first_fit):
+        """Check ``attributes`` (see :mod:`skaae._attributes`); set ``n_attributes_``."""
+        fitted_with_attributes = hasattr(self, "n_attributes_")
+        if not first_fit and (attributes is None) == fitted_with_attributes:
+            raise ValueError(
+                "Continued training (warm_start or partial_fit) must use attributes the same "
+                f"way as the first fit, which was {'with' if fitted_with_attributes else 'without'}"
+                " attributes."
+            )
+        if attributes is None:
+            for name in ("n_attributes_", "attribute_quantiles_", "attribute_code_quantiles_"):
+                if hasattr(self, name):
+                    delattr(self, name)
+            return None
+        attributes = check_attributes(
+            attributes, n_samples, self.n_components,
+            n_fitted=None if first_fit else self.n_attributes_,
+        )
+        self.n_attributes_ = attributes.shape[1]
+        return attributes
+
+    def _train(self, X, labels, first_fit, n_epochs, incremental, attributes=None):
         self._check_training_data(X, labels)
 
         device = resolve_device(self.device) if first_fit else self.device_
@@ -254,6 +331,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         data = {"x": self._to_tensor(X)}
         if labels is not None:
             data["y"] = torch.as_tensor(labels).to(device)
+        if attributes is not None:
+            data["attributes"] = self._to_tensor(attributes)
         validation = None
         use_validation = self.early_stopping and not incremental
         if use_validation:
@@ -303,6 +382,12 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     ConvergenceWarning,
                 )
         self._publish_networks()
+        if attributes is not None:
+            # The map that sample(attributes=...) uses, from the trained codes
+            # of the data of this call.
+            self.attribute_quantiles_, self.attribute_code_quantiles_ = fit_code_map(
+                attributes, self._batched(self._code, X)
+            )
         return self
 
     def _forget_fit(self):

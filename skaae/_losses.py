@@ -39,3 +39,22 @@ def generator_loss(discriminator, fake, *, noise=0.0, generator=None):
     """BCE that rewards the encoder when the discriminator takes its codes for prior draws."""
     logits = discriminator(_blur(fake, noise, generator))
     return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+
+
+def attribute_loss(codes, attributes, delta):
+    """Attribute regularisation of Pati & Lerch (2020), summed over attributes.
+
+    For each attribute ``j`` (column ``j`` of ``attributes``, tied to code
+    dimension ``j``), the mean over the pairs of a mini-batch of
+    ``|tanh(delta * (z_i - z_k)) - sign(a_i - a_k)|``: zero when the code
+    dimension orders the samples as the attribute does, with gaps of a few
+    ``1 / delta`` between them.
+    """
+    codes = codes[:, : attributes.shape[1]].float()
+    code_gaps = codes[:, None, :] - codes[None, :, :]
+    attribute_gaps = attributes[:, None, :] - attributes[None, :, :]
+    errors = (torch.tanh(delta * code_gaps) - torch.sign(attribute_gaps)).abs()
+    # The diagonal (a sample against itself) is zero by construction: average
+    # over the other pairs only, so the loss does not depend on the batch size.
+    n = len(codes)
+    return errors.sum(dim=(0, 1)).sum() / max(n * (n - 1), 1)

@@ -30,9 +30,18 @@ _SHARED_PARAMETERS = """
             :class:`~skaae.priors.Prior`, object with ``sample`` or callable, default="gaussian"
         Distribution imposed on the style code.
     hidden_layer_sizes : array-like of int, default=(512, 512)
-        Hidden layers of the encoder; the decoder mirrors them.
+        Hidden layers of the encoder; the decoder mirrors them. With
+        ``input_shape``, the dense layers between the convolutions and the codes.
     discriminator_hidden_layer_sizes : array-like of int, default=(512, 512)
         Hidden layers of both discriminators.
+    input_shape : tuple of int, default=None
+        ``(channels, height, width)`` when each row of ``X`` is an image
+        flattened in that order: the default encoder and decoder are then
+        convolutional. ``None`` builds multilayer perceptrons. Its product must
+        equal ``n_features``.
+    conv_channels : array-like of int, default=(32, 64, 128)
+        With ``input_shape``: the channels of the encoder's stride-2
+        convolutions, mirrored by the decoder's transposed convolutions.
     activation : {{"relu", "leaky_relu", "tanh", "elu", "gelu"}}, default="relu"
     dropout : float, default=0.0
         Dropout probability after each hidden layer of the encoder and decoder.
@@ -83,7 +92,6 @@ class _CategoricalAAE(BaseAAE):
 
     # -- model definition ----------------------------------------------------
     def _build_networks(self, n_features, generator):
-        hidden = _check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
         disc_hidden = _check_layer_sizes(
             "discriminator_hidden_layer_sizes", self.discriminator_hidden_layer_sizes
         )
@@ -91,15 +99,13 @@ class _CategoricalAAE(BaseAAE):
         self.prior_.check_dims(self.n_components)
         n_categories = self._n_categories
         n_code = n_categories + self.n_components
-        mlp = dict(activation=self.activation, dropout=self.dropout, device="meta")
+        default_encoder, default_decoder = self._default_bodies(n_features, n_code, n_code)
         factory_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
         encoder_body = build_body(
-            self.encoder, n_features, n_code,
-            lambda: make_mlp(n_features, hidden, n_code, **mlp), seed=factory_seed,
+            self.encoder, n_features, n_code, default_encoder, seed=factory_seed
         )
         decoder_body = build_body(
-            self.decoder, n_code, n_features,
-            lambda: make_mlp(n_code, hidden[::-1], n_features, **mlp), seed=factory_seed + 1,
+            self.decoder, n_code, n_features, default_decoder, seed=factory_seed + 1
         )
         plain = dict(activation=self.activation, device="meta")
         category_critic = make_mlp(n_categories, disc_hidden, 1, **plain)
@@ -305,6 +311,8 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         prior="gaussian",
         hidden_layer_sizes=(512, 512),
         discriminator_hidden_layer_sizes=(512, 512),
+        input_shape=None,
+        conv_channels=(32, 64, 128),
         activation="relu",
         dropout=0.0,
         input_noise=0.3,
@@ -341,6 +349,8 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         self.prior = prior
         self.hidden_layer_sizes = hidden_layer_sizes
         self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
+        self.input_shape = input_shape
+        self.conv_channels = conv_channels
         self.activation = activation
         self.dropout = dropout
         self.input_noise = input_noise
@@ -562,6 +572,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         prior="gaussian",
         hidden_layer_sizes=(512, 512),
         discriminator_hidden_layer_sizes=(512, 512),
+        input_shape=None,
+        conv_channels=(32, 64, 128),
         activation="relu",
         dropout=0.0,
         input_noise=0.3,
@@ -596,6 +608,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         self.prior = prior
         self.hidden_layer_sizes = hidden_layer_sizes
         self.discriminator_hidden_layer_sizes = discriminator_hidden_layer_sizes
+        self.input_shape = input_shape
+        self.conv_channels = conv_channels
         self.activation = activation
         self.dropout = dropout
         self.input_noise = input_noise

@@ -40,8 +40,17 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         Distribution imposed on the style code, the same for every class (named
         multi-modal priors get 10 modes, which have nothing to do with the classes).
     hidden_layer_sizes : array-like of int, default=(512, 512)
-        Hidden layers of the encoder; the decoder mirrors them.
+        Hidden layers of the encoder; the decoder mirrors them. With
+        ``input_shape``, the dense layers between the convolutions and the code.
     discriminator_hidden_layer_sizes : array-like of int, default=(512, 512)
+    input_shape : tuple of int, default=None
+        ``(channels, height, width)`` when each row of ``X`` is an image
+        flattened in that order: the default encoder and decoder are then
+        convolutional. ``None`` builds multilayer perceptrons. Its product must
+        equal ``n_features``.
+    conv_channels : array-like of int, default=(32, 64, 128)
+        With ``input_shape``: the channels of the encoder's stride-2
+        convolutions, mirrored by the decoder's transposed convolutions.
     activation : {"relu", "leaky_relu", "tanh", "elu", "gelu"}, default="relu"
     encoder_type : {"deterministic", "gaussian", "universal"}, default="deterministic"
         The paper's three posteriors: a deterministic map, a Gaussian posterior
@@ -61,6 +70,19 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
         Weights of the reconstruction loss, the generator (encoder) loss and the
         discriminator loss. ``adversarial_weight=0`` leaves the style code unshaped.
+    attribute_weight : float, default=0.1
+        Weight of the attribute regularisation (Pati & Lerch, 2020), active only
+        when ``fit`` gets ``attributes``: it is added to the reconstruction
+        step's loss, so it trades the ordering of the code against reconstruction.
+        The paper's weight of 10 multiplies a reconstruction loss summed over
+        pixels; ours is averaged per feature, and on digits 0.1 already orders
+        held-out codes with a rank correlation of 0.99, while larger weights
+        only cost reconstruction.
+    attribute_delta : float, default=1.0
+        Sharpness of the attribute regularisation: code gaps of a few
+        ``1 / attribute_delta`` count as fully ordered. The default is the
+        authors' code default; 10 orders the code as well but follows the
+        requested attributes less closely in ``sample``.
     learning_rate_init : float, default=1e-3
         Adam learning rate of every step unless set per step below.
     reconstruction_learning_rate, discriminator_learning_rate, generator_learning_rate : \
@@ -105,9 +127,16 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     encoder_, decoder_, discriminator_ : torch.nn.Module
         The trained networks.
     prior_ : skaae.priors.Prior
+    n_attributes_ : int
+        Number of attributes, tied to style dimensions ``0 .. n_attributes_ - 1``
+        (only when fitted with ``attributes``).
+    attribute_quantiles_, attribute_code_quantiles_ : ndarray of shape (101, n_attributes_)
+        The attribute-to-code map of ``sample(attributes=...)`` (only when
+        fitted with ``attributes``).
     history_ : list of dict
         Per epoch: the mean loss of each step, ``validation_loss`` with early
-        stopping, and the epoch's duration in seconds.
+        stopping, and the epoch's duration in seconds. With ``attributes``, the
+        ``"reconstruction"`` entry includes the weighted attribute loss.
     n_iter_ : int
         Epochs trained.
     device_ : torch.device
@@ -140,7 +169,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
 
     # -- sklearn surface -----------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, attributes=None):
         """Train the autoencoder on labeled data.
 
         Parameters
@@ -149,15 +178,19 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         y : array-like of shape (n_samples,)
             Class label of every sample (required; integers or strings, at
             least two classes).
+        attributes : array-like of shape (n_samples,) or (n_samples, n_attributes), \
+                default=None
+            Continuous attributes of the samples; column ``j`` is tied to style
+            dimension ``j``, as in :meth:`AdversarialAutoencoder.fit`.
 
         Returns
         -------
         self : SupervisedAAE
         """
-        return self._fit(X, self._check_targets(y))
+        return self._fit(X, self._check_targets(y), attributes=attributes)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None, classes=None):
+    def partial_fit(self, X, y=None, classes=None, attributes=None):
         """Train one epoch on ``X``, initialising the model on the first call.
 
         ``early_stopping`` does not apply: each call trains on all it is given.
@@ -170,13 +203,18 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         classes : array-like, default=None
             All labels that will ever appear; needed on the first call when later
             batches may hold labels the first one lacks.
+        attributes : array-like of shape (n_samples,) or (n_samples, n_attributes), \
+                default=None
+            As in :meth:`fit`; a model started with attributes needs the same
+            columns on every call.
 
         Returns
         -------
         self : SupervisedAAE
         """
         return self._fit(
-            X, self._check_targets(y), n_epochs=1, incremental=True, classes=classes
+            X, self._check_targets(y), attributes=attributes, n_epochs=1, incremental=True,
+            classes=classes,
         )
 
     def inverse_transform(self, X, y=None):
@@ -199,7 +237,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         decoded = self._batched(self._decode, codes, labels)
         return decoded.astype(codes.dtype, copy=False)
 
-    def sample(self, n_samples=1, *, y=None, random_state=None):
+    def sample(self, n_samples=1, *, y=None, attributes=None, random_state=None):
         """Draw styles from the prior and decode them under chosen classes.
 
         Parameters
@@ -208,6 +246,10 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         y : label or array-like of shape (n_samples,), default=None
             The class of the samples: one label for all, or one per sample.
             ``None`` draws each sample's class uniformly from ``classes_``.
+        attributes : float or array-like of shape (n_samples, n_attributes_), default=None
+            With a model fitted with ``attributes``: the attribute values of the
+            style, mapped to code values as in
+            :meth:`AdversarialAutoencoder.sample`; combines with ``y``.
         random_state : int, RandomState instance or None, default=None
 
         Returns
@@ -216,7 +258,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         """
         check_is_fitted(self)
         random_state = check_random_state(random_state)
-        codes = self._draw_codes(n_samples, None, random_state)
+        codes = self._draw_codes(n_samples, None, random_state, attributes)
         if y is None:
             labels = random_state.randint(len(self.classes_), size=n_samples)
         else:

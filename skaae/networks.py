@@ -1,6 +1,9 @@
 """Network builders: encoders, decoders and discriminators.
 
-The default networks are multilayer perceptrons. A user may pass their own
+The default networks are multilayer perceptrons; for images (an estimator's
+``input_shape``) the encoder and decoder are convolutional. Every network takes
+and returns flat rows, so images travel through skaae as rows of
+``channels * height * width`` values. A user may pass their own
 ``torch.nn.Module`` (or a factory returning one) as the *body* of any network;
 skaae wraps it with the small amount of logic each role needs (posterior
 sampling for the encoder, an output activation for the decoder).
@@ -16,7 +19,16 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["make_mlp", "Encoder", "Decoder", "GeneratorDropout", "build_body"]
+__all__ = [
+    "make_mlp",
+    "make_conv_encoder",
+    "make_conv_decoder",
+    "ConvEncoderBody",
+    "Encoder",
+    "Decoder",
+    "GeneratorDropout",
+    "build_body",
+]
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -88,6 +100,200 @@ def make_mlp(
     return nn.Sequential(*layers)
 
 
+def conv_sizes(size, n_stages):
+    """Side lengths through ``n_stages`` stride-2 convolutions: ``[size, ..., last]``.
+
+    A 3x3 kernel with padding 1 and stride 2 maps a side ``s`` to ``ceil(s / 2)``,
+    never below 1, so any image size works.
+    """
+    sizes = [int(size)]
+    for _ in range(n_stages):
+        sizes.append((sizes[-1] + 1) // 2)
+    return sizes
+
+
+def _activated(layer, activation, dropout):
+    """``layer``, the activation and, if ``dropout > 0``, a dropout layer."""
+    block = [layer, ACTIVATIONS[activation]()]
+    if dropout > 0:
+        block.append(GeneratorDropout(dropout))
+    return block
+
+
+class ConvEncoderBody(nn.Module):
+    """A convolutional encoder body on flat rows: ``features`` on the image, then ``head``.
+
+    Built by :func:`make_conv_encoder`. Each input row holds an image of
+    ``input_shape`` (``channels * height * width`` values, C order) followed by
+    ``n_extra_inputs`` values (the universal encoder's noise) that skip the
+    convolutions and join their flattened output before the dense ``head``.
+    """
+
+    def __init__(self, input_shape, features, head, n_extra_inputs=0):
+        super().__init__()
+        self.input_shape = tuple(input_shape)
+        self.n_extra_inputs = n_extra_inputs
+        self.features = features
+        self.head = head
+
+    def image_features(self, x):
+        """The flattened convolutional features of the image part of each row."""
+        n_pixels = math.prod(self.input_shape)
+        return self.features(x[:, :n_pixels].reshape(len(x), *self.input_shape)).flatten(1)
+
+    def forward(self, x):
+        features = self.image_features(x)
+        if self.n_extra_inputs:
+            features = torch.cat([features, x[:, -self.n_extra_inputs :]], dim=1)
+        return self.head(features)
+
+    def extra_repr(self):
+        return f"input_shape={self.input_shape}, n_extra_inputs={self.n_extra_inputs}"
+
+
+def make_conv_encoder(
+    input_shape,
+    n_outputs,
+    *,
+    channels=(32, 64, 128),
+    hidden_layer_sizes=(),
+    activation="relu",
+    dropout=0.0,
+    n_extra_inputs=0,
+    device=None,
+):
+    """Build a convolutional encoder body that reads images stored as flat rows.
+
+    Each entry of ``channels`` adds a ``Conv2d`` (3x3 kernel, stride 2,
+    padding 1) that halves the height and width (rounding up), followed by the
+    activation and dropout. The flattened feature map then goes through
+    :func:`make_mlp` with ``hidden_layer_sizes`` to ``n_outputs``.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(channels, height, width)`` of the images; each input row holds
+        ``channels * height * width`` values in that (C) order.
+    n_outputs : int
+    channels : sequence of int, default=(32, 64, 128)
+        Output channels of the convolutions, from the image inwards.
+    hidden_layer_sizes : sequence of int, default=()
+        Dense layers between the convolutional features and the output.
+    activation : {"relu", "leaky_relu", "tanh", "elu", "gelu"}, default="relu"
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation.
+    n_extra_inputs : int, default=0
+        Values appended to each row after the image (the universal encoder's
+        noise); they join the flattened convolutional features.
+    device : torch.device or str, default=None
+        ``"meta"`` allocates nothing and skips the initialisation.
+
+    Returns
+    -------
+    ConvEncoderBody
+        Maps ``(n, channels * height * width + n_extra_inputs)`` to ``(n, n_outputs)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skaae.networks import make_conv_encoder
+    >>> body = make_conv_encoder((1, 28, 28), 2, channels=(8, 16))
+    >>> body(torch.zeros(5, 784)).shape
+    torch.Size([5, 2])
+    """
+    n_in, height, width = input_shape
+    heights = conv_sizes(height, len(channels))
+    widths = conv_sizes(width, len(channels))
+    layers = []
+    for out in channels:
+        conv = nn.Conv2d(n_in, out, 3, stride=2, padding=1, device=device)
+        layers += _activated(conv, activation, dropout)
+        n_in = out
+    n_features = n_in * heights[-1] * widths[-1]
+    head = make_mlp(
+        n_features + n_extra_inputs, hidden_layer_sizes, n_outputs,
+        activation=activation, dropout=dropout, device=device,
+    )
+    return ConvEncoderBody(input_shape, nn.Sequential(*layers), head, n_extra_inputs)
+
+
+def make_conv_decoder(
+    n_inputs,
+    input_shape,
+    *,
+    channels=(128, 64, 32),
+    hidden_layer_sizes=(),
+    activation="relu",
+    dropout=0.0,
+    device=None,
+):
+    """Build a convolutional decoder body that outputs images as flat rows.
+
+    The mirror of :func:`make_conv_encoder`: :func:`make_mlp` with
+    ``hidden_layer_sizes`` maps the input to a small feature map of
+    ``channels[0]`` channels, and one ``ConvTranspose2d`` per entry of
+    ``channels`` (3x3 kernel, stride 2) doubles its height and width, the last
+    one to the image's channels. Each transposed convolution's output padding
+    is chosen so that the sizes retrace the encoder's exactly: the output is
+    ``input_shape`` for any image size, with no cropping.
+
+    Parameters
+    ----------
+    n_inputs : int
+    input_shape : tuple of int
+        ``(channels, height, width)`` of the output images.
+    channels : sequence of int, default=(128, 64, 32)
+        Channels of the feature maps, from the code outwards (the encoder's
+        ``channels`` reversed).
+    hidden_layer_sizes : sequence of int, default=()
+        Dense layers between the input and the first feature map.
+    activation : {"relu", "leaky_relu", "tanh", "elu", "gelu"}, default="relu"
+    dropout : float, default=0.0
+        Dropout probability after each hidden activation.
+    device : torch.device or str, default=None
+        ``"meta"`` allocates nothing and skips the initialisation.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        Maps ``(n, n_inputs)`` to ``(n, channels * height * width)``; the
+        output layer has no activation (the decoder adds one for ``"bce"``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skaae.networks import make_conv_decoder
+    >>> body = make_conv_decoder(2, (3, 32, 32), channels=(16, 8))
+    >>> body(torch.zeros(5, 2)).shape
+    torch.Size([5, 3072])
+    """
+    n_out, height, width = input_shape
+    heights = conv_sizes(height, len(channels))[::-1]
+    widths = conv_sizes(width, len(channels))[::-1]
+    n_map = channels[0] * heights[0] * widths[0]
+    dense = make_mlp(
+        n_inputs, hidden_layer_sizes, n_map, activation=activation, dropout=dropout, device=device
+    )
+    layers = [
+        *_activated(dense, activation, dropout),
+        nn.Unflatten(1, (channels[0], heights[0], widths[0])),
+    ]
+    targets = [*channels[1:], n_out]
+    for stage, out in enumerate(targets):
+        # ConvTranspose2d(3, stride 2, padding 1) maps s to 2s - 1 + output_padding;
+        # this padding lands on the size the encoder's convolution started from.
+        padding = (
+            heights[stage + 1] - 2 * heights[stage] + 1,
+            widths[stage + 1] - 2 * widths[stage] + 1,
+        )
+        layer = nn.ConvTranspose2d(
+            channels[stage], out, 3, stride=2, padding=1, output_padding=padding, device=device
+        )
+        layers += [layer] if stage == len(targets) - 1 else _activated(layer, activation, dropout)
+    layers.append(nn.Flatten(1))
+    return nn.Sequential(*layers)
+
+
 def build_body(spec, n_inputs, n_outputs, default, seed=0):
     """Return the module for one network role.
 
@@ -125,10 +331,12 @@ def init_parameters(module, generator):
     """
     with torch.no_grad():
         for layer in module.modules():
-            if isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)):
-                fan_in = layer.weight[0].numel() if not isinstance(
-                    layer, nn.ConvTranspose2d
-                ) else layer.weight.shape[0] * layer.weight[0, 0].numel()
+            if isinstance(layer, (nn.Linear, nn.modules.conv._ConvNd)):
+                # PyTorch's fan-in is weight.size(1) times the kernel size for every
+                # layer. For a transposed convolution, whose weight is laid out
+                # (in, out / groups, *kernel), that is the output channels:
+                # matched here as it is, so a built-in network starts like a stock one.
+                fan_in = layer.weight[0].numel()
                 bound = 1.0 / math.sqrt(max(fan_in, 1))
                 layer.weight.uniform_(-bound, bound, generator=generator)
                 if layer.bias is not None:
@@ -208,6 +416,12 @@ class Encoder(nn.Module):
         if self.kind == "universal":
             n, draws = len(x), len(self.posterior_noise)
             noise = self.posterior_noise.to(x.dtype).repeat(n, 1)
+            if isinstance(self.body, ConvEncoderBody):
+                # The convolutions never see the noise: run them once per image
+                # rather than once per draw.
+                features = self.body.image_features(x).repeat_interleave(draws, dim=0)
+                outputs = self.body.head(torch.cat([features, noise], dim=1))
+                return outputs.view(n, draws, -1).mean(dim=1)
             inputs = torch.cat([x.repeat_interleave(draws, dim=0), noise], dim=1)
             return self.body(inputs).view(n, draws, -1).mean(dim=1)
         output = self.body(x)

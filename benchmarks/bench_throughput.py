@@ -1,0 +1,364 @@
+"""Training and inference speed against the machine's limit and the hand-written loop, in one run.
+
+The reference is the classic tutorial AAE loop, written plainly below: encoder
+784-1000-1000-z, mirrored decoder with a sigmoid, discriminator z-1000-1000-1
+with a sigmoid, a DataLoader over a TensorDataset with batch 100, and three
+phases per batch, each with a fresh encoder pass. skaae trains the same
+networks with the same batch size on the same data, in float32 and bfloat16.
+
+For every run the script prints:
+
+- samples/s (best of ``--repeats``) and the ratio to the tutorial loop;
+- FLOPs per sample, counted by :class:`torch.utils.flop_counter.FlopCounterMode`
+  over one training batch, so they are the matrix products of the phases that
+  actually run (skaae runs fewer encoder passes than the tutorial loop);
+- the achieved GFLOP/s and its fraction of the *matmul ceiling*: the rate of the
+  very matrix products these networks run (forward, input gradient and weight
+  gradient of every layer at batch 100), measured in the same run, in the same
+  precision.
+
+It also prints inference throughput (``transform`` and ``predict``), peak
+memory of ``fit`` on 60,000 x 784 (in a child process, so nothing else counts),
+and the quality of float32 against bfloat16 training on held-out data.
+
+Data: Fashion-MNIST from local files when installed
+(``apt-get install dataset-fashion-mnist``), otherwise scikit-learn's digits
+upsampled to 28x28. Usage::
+
+    python benchmarks/bench_throughput.py [--n-samples 6000] [--epochs 2] [--repeats 2]
+        [--quality-epochs 10] [--skip-quality] [--skip-memory]
+
+Absolute numbers depend on the machine and its load; compare the ratios and
+fractions printed by one run.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from sklearn.neighbors import KNeighborsClassifier
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import print_machine  # noqa: E402
+
+from skaae import AdversarialAutoencoder, SemiSupervisedAAE  # noqa: E402
+
+HIDDEN = 1000
+BATCH = 100
+N_CLASSES = 10
+
+
+# -- the reference: the loop users write by hand ------------------------------------
+def tutorial_loop(X, n_components, epochs, *, bf16=False, seed=0, max_batches=None):
+    """The tutorial's three phases per batch, each with its own encoder pass."""
+    torch.manual_seed(seed)
+    n_features = X.shape[1]
+
+    def mlp(n_in, n_out, last=None):
+        layers = [nn.Linear(n_in, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN), nn.ReLU(),
+                  nn.Linear(HIDDEN, n_out)]
+        return nn.Sequential(*layers, *([last] if last else []))
+
+    encoder, decoder = mlp(n_features, n_components), mlp(n_components, n_features, nn.Sigmoid())
+    discriminator = mlp(n_components, 1, nn.Sigmoid())
+    opt_decoder = torch.optim.Adam(decoder.parameters(), lr=1e-3)
+    opt_encoder = torch.optim.Adam(encoder.parameters(), lr=1e-3)
+    opt_generator = torch.optim.Adam(encoder.parameters(), lr=1e-3)
+    opt_discriminator = torch.optim.Adam(discriminator.parameters(), lr=1e-3)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.as_tensor(X, dtype=torch.float32)),
+        batch_size=BATCH, shuffle=True,
+    )
+    tiny = 1e-8
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        for _ in range(epochs):
+            for batch_index, (x,) in enumerate(loader):
+                if max_batches is not None and batch_index >= max_batches:
+                    break
+                # Reconstruction.
+                opt_encoder.zero_grad(); opt_decoder.zero_grad()
+                x_hat = decoder(encoder(x)).float()
+                loss = nn.functional.binary_cross_entropy(x_hat + tiny, x)
+                loss.backward(); opt_encoder.step(); opt_decoder.step()
+                # Discriminator.
+                encoder.eval()
+                z_real = torch.randn(len(x), n_components)
+                z_fake = encoder(x)
+                d_loss = -torch.mean(torch.log(discriminator(z_real).float() + tiny)
+                                     + torch.log(1 - discriminator(z_fake).float() + tiny))
+                opt_discriminator.zero_grad(); d_loss.backward(); opt_discriminator.step()
+                # Generator.
+                encoder.train()
+                g_loss = -torch.mean(torch.log(discriminator(encoder(x)).float() + tiny))
+                opt_generator.zero_grad(); g_loss.backward(); opt_generator.step()
+
+
+# -- skaae ---------------------------------------------------------------------------
+def make_aae(n_components, precision, epochs, seed=0):
+    return AdversarialAutoencoder(
+        n_components=n_components, hidden_layer_sizes=(HIDDEN, HIDDEN),
+        discriminator_hidden_layer_sizes=(HIDDEN, HIDDEN), batch_size=BATCH, max_epochs=epochs,
+        reconstruction_loss="bce", precision=precision, device="cpu", random_state=seed,
+    )
+
+
+def make_semi(precision, epochs, seed=0):
+    return SemiSupervisedAAE(
+        n_components=10, hidden_layer_sizes=(HIDDEN, HIDDEN),
+        discriminator_hidden_layer_sizes=(HIDDEN, HIDDEN), batch_size=BATCH, max_epochs=epochs,
+        reconstruction_loss="bce", precision=precision, device="cpu", random_state=seed,
+    )
+
+
+def partially_labeled(y, per_class, seed=0):
+    """``y`` with all but ``per_class`` points of each class set to -1 (unlabeled)."""
+    rng = np.random.RandomState(seed)
+    y_partial = np.full_like(y, -1)
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        chosen = rng.choice(members, min(per_class, len(members)), replace=False)
+        y_partial[chosen] = y[chosen]
+    return y_partial
+
+
+# -- measurements --------------------------------------------------------------------
+def flops_per_sample(train_one_batch):
+    """Matrix-product FLOPs of one training batch (forward and backward), per sample."""
+    with FlopCounterMode(display=False) as counter:
+        train_one_batch()
+    return counter.get_total_flops() / BATCH
+
+
+def linear_shapes(n_features, n_components):
+    """(inputs, outputs) of every Linear layer of encoder, decoder and discriminator."""
+    widths = [n_features, HIDDEN, HIDDEN, n_components]
+    encoder = list(zip(widths[:-1], widths[1:]))
+    decoder = [(o, i) for i, o in reversed(encoder)]
+    discriminator = [(n_components, HIDDEN), (HIDDEN, HIDDEN), (HIDDEN, 1)]
+    return encoder + decoder + discriminator
+
+
+def matmul_ceiling(shapes, dtype, *, repeats=5, iterations=10):
+    """GFLOP/s of the forward, input-gradient and weight-gradient products of ``shapes``."""
+    products = []
+    for n_in, n_out in shapes:
+        x = torch.randn(BATCH, n_in, dtype=dtype)
+        w = torch.randn(n_out, n_in, dtype=dtype)
+        g = torch.randn(BATCH, n_out, dtype=dtype)
+        products += [(x, w.t()), (g, w), (g.t(), x)]
+    flops = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b in products) * iterations
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(iterations):
+            for a, b in products:
+                torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return flops / best / 1e9
+
+
+def square_ceiling(dtype, size=2048, repeats=3):
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    torch.mm(a, b)
+    best = min(_timed(lambda: torch.mm(a, b)) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def _timed(function):
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def best_rate(function, n_samples, repeats):
+    return max(n_samples / _timed(function) for _ in range(repeats))
+
+
+def load_rows(n_samples, seed=0):
+    """``n_samples`` rows of 784 features in [0, 1] and their labels, plus held-out rows."""
+    try:
+        from skaae.datasets import load_fashion_mnist
+
+        X, y = load_fashion_mnist(kind="train")
+        X_test, y_test = load_fashion_mnist(kind="test")
+        source = "Fashion-MNIST"
+    except (FileNotFoundError, OSError):
+        digits = load_digits()
+        # 8x8 -> 24x24 by repetition, padded to 28x28: 784 features like MNIST.
+        images = np.kron(digits.images / 16.0, np.ones((3, 3)))
+        images = np.pad(images, ((0, 0), (2, 2), (2, 2)))
+        X, y = images.reshape(len(images), -1).astype(np.float32), digits.target
+        X_test, y_test = X[-500:], y[-500:]
+        X, y = X[:-500], y[:-500]
+        source = "digits upsampled to 28x28 (Fashion-MNIST not installed)"
+    rng = np.random.RandomState(seed)
+    chosen = rng.permutation(len(X))[:n_samples]
+    return X[chosen], y[chosen], X_test[:2000], y_test[:2000], source
+
+
+MEMORY_SCRIPT = r"""
+import sys, numpy as np, torch
+from skaae import AdversarialAutoencoder
+def high_water_mb():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024
+try:
+    from skaae.datasets import load_fashion_mnist
+    X, _ = load_fashion_mnist(kind="train")
+except (FileNotFoundError, OSError):
+    X = np.random.RandomState(0).rand(60000, 784).astype(np.float32)
+X = X[:60000]
+before = high_water_mb()
+AdversarialAutoencoder(n_components=2, hidden_layer_sizes=(1000, 1000),
+    discriminator_hidden_layer_sizes=(1000, 1000), max_epochs=1, reconstruction_loss="bce",
+    precision=sys.argv[1], device="cpu", random_state=0).fit(X)
+print(X.shape[0], X.shape[1], before, high_water_mb())
+"""
+
+
+def peak_memory(precision):
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT, precision], capture_output=True, text=True, check=True
+    ).stdout.split()
+    n, d, before, after = int(out[0]), int(out[1]), float(out[2]), float(out[3])
+    return n, d, before, after
+
+
+# -- the report ----------------------------------------------------------------------
+def print_table(header, rows):
+    print("| " + " | ".join(header) + " |")
+    print("| " + " | ".join(["---"] + ["---:"] * (len(header) - 1)) + " |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+
+
+def training_section(args, X, y):
+    n = len(X)
+    y_semi = partially_labeled(y, 100)
+    ceilings = {
+        "fp32": matmul_ceiling(linear_shapes(X.shape[1], 10), torch.float32),
+        "bf16": matmul_ceiling(linear_shapes(X.shape[1], 10), torch.bfloat16),
+    }
+    print(f"matmul ceiling of these layers at batch {BATCH}: fp32 {ceilings['fp32']:.0f} GFLOP/s, "
+          f"bf16 {ceilings['bf16']:.0f} GFLOP/s; 2048-square products: fp32 "
+          f"{square_ceiling(torch.float32):.0f}, bf16 {square_ceiling(torch.bfloat16):.0f} GFLOP/s\n")
+
+    runs = []  # (model, training, precision, train(epochs), count flops, reference name)
+    for z in (2, 10):
+        model = f"AAE 784-1000-1000-{z}"
+        reference = f"{model}/tutorial loop fp32"
+        runs += [
+            (model, "tutorial loop", "fp32",
+             lambda e, z=z: tutorial_loop(X, z, e),
+             lambda z=z: tutorial_loop(X[:BATCH], z, 1), reference),
+            (model, "tutorial loop + autocast", "bf16",
+             lambda e, z=z: tutorial_loop(X, z, e, bf16=True),
+             lambda z=z: tutorial_loop(X[:BATCH], z, 1, bf16=True), reference),
+        ]
+        for precision, short in (("float32", "fp32"), ("bfloat16", "bf16")):
+            runs.append((
+                model, "skaae", short,
+                lambda e, z=z, p=precision: make_aae(z, p, e).fit(X),
+                lambda z=z, p=precision: make_aae(z, p, 1).fit(X[:BATCH]), reference,
+            ))
+    for precision, short in (("float32", "fp32"), ("bfloat16", "bf16")):
+        runs.append((
+            "SemiSupervisedAAE 784-1000-1000-(10+10)", "skaae", short,
+            lambda e, p=precision: make_semi(p, e).fit(X, y_semi),
+            lambda p=precision: make_semi(p, 1).fit(X[:BATCH], y_semi[:BATCH]), None,
+        ))
+
+    rates = {}
+    for _ in range(args.repeats):  # interleaved, so a change of load hits every run alike
+        for model, training, precision, train, _, _ in runs:
+            key = f"{model}/{training} {precision}"
+            rate = n * args.epochs / _timed(lambda: train(args.epochs))
+            rates[key] = max(rates.get(key, 0.0), rate)
+    rows = []
+    for model, training, precision, _, count, reference in runs:
+        key = f"{model}/{training} {precision}"
+        flops = flops_per_sample(count)
+        achieved = rates[key] * flops / 1e9
+        ratio = f"{rates[key] / rates[reference]:.2f}x" if reference else "n/a"
+        rows.append([model, training, precision, f"{rates[key]:,.0f}", ratio,
+                     f"{flops / 1e6:.1f}", f"{achieved:.0f}",
+                     f"{100 * achieved / ceilings[precision]:.0f}%"])
+    print_table(["model", "training", "precision", "samples/s", "vs tutorial fp32",
+                 "MFLOP/sample", "GFLOP/s", "of matmul ceiling"], rows)
+    return ceilings
+
+
+def inference_section(args, X, y):
+    X_big = np.concatenate([X] * max(1, 20000 // len(X)))[:20000]
+    aae = make_aae(10, "float32", 1).fit(X)
+    semi = make_semi("float32", 1).fit(X, partially_labeled(y, 100))
+    rows = []
+    for precision, short in (("float32", "fp32"), ("bfloat16", "bf16")):
+        for name, model, method in (("AAE z=10", aae, "transform"),
+                                    ("SemiSupervisedAAE", semi, "predict")):
+            model.set_params(precision=precision)
+            function = getattr(model, method)
+            function(X_big[:1000])
+            rate = best_rate(lambda: function(X_big), len(X_big), args.repeats + 1)
+            rows.append([f"{name}.{method}", short, f"{rate:,.0f}"])
+    print_table(["inference (20,000 rows)", "precision", "samples/s"], rows)
+
+
+def memory_section():
+    rows = []
+    for precision in ("float32", "bfloat16"):
+        n, d, before, after = peak_memory(precision)
+        rows.append([f"fit, {n:,} x {d}, 1 epoch", precision, f"{before:,.0f}", f"{after:,.0f}"])
+    print_table(["peak memory", "precision", "process before fit (MB)", "peak during fit (MB)"],
+                rows)
+
+
+def quality_section(args, X, y, X_test, y_test):
+    rows = []
+    y_semi = partially_labeled(y, 10)
+    for seed in (0, 1):
+        for precision in ("float32", "bfloat16"):
+            aae = make_aae(10, precision, args.quality_epochs, seed).fit(X)
+            knn = KNeighborsClassifier(5).fit(aae.transform(X), y)
+            knn_error = 100 * (1 - knn.score(aae.transform(X_test), y_test))
+            semi = make_semi(precision, args.quality_epochs, seed).fit(X, y_semi)
+            semi_error = 100 * (1 - semi.score(X_test, y_test))
+            rows.append([str(seed), precision, f"{-aae.score(X_test):.4f}", f"{knn_error:.2f}",
+                         f"{semi_error:.2f}"])
+    print_table(["seed", "precision", "AAE z=10 held-out BCE", "5-NN error on AAE code %",
+                 "SemiSupervisedAAE error %, 10 labels/class"], rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=6000)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--quality-epochs", type=int, default=10)
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args()
+    X, y, X_test, y_test, source = load_rows(args.n_samples)
+    print_machine()
+    print(f"data: {source}, {X.shape[0]:,} x {X.shape[1]} for training; batch {BATCH}; "
+          f"{args.epochs} epochs per timing, best of {args.repeats}\n")
+    training_section(args, X, y)
+    inference_section(args, X, y)
+    if not args.skip_memory:
+        memory_section()
+    if not args.skip_quality:
+        print(f"quality after {args.quality_epochs} epochs on {len(X):,} rows, "
+              f"{len(X_test):,} held-out rows:\n")
+        quality_section(args, X, y, X_test, y_test)
+
+
+if __name__ == "__main__":
+    main()
