@@ -26,7 +26,7 @@ Data: Fashion-MNIST from local files when installed
 upsampled to 28x28. Usage::
 
     python benchmarks/bench_throughput.py [--n-samples 6000] [--epochs 2] [--repeats 2]
-        [--quality-epochs 10] [--skip-quality] [--skip-memory]
+        [--quality-epochs 10] [--skip-quality] [--skip-memory] [--profile]
 
 Absolute numbers depend on the machine and its load; compare the ratios and
 fractions printed by one run.
@@ -337,6 +337,34 @@ def quality_section(args, X, y, X_test, y_test):
                  "SemiSupervisedAAE error %, 10 labels/class"], rows)
 
 
+PROFILE_GROUPS = (
+    ("matrix products", ("aten::mm", "aten::addmm", "aten::bmm", "aten::_weight")),
+    ("optimizer (fused Adam)", ("aten::_fused_adam", "Optimizer.", "aten::_foreach")),
+    ("precision casts", ("aten::copy_", "aten::_to_copy", "aten::to")),
+)
+
+
+def profile_section(X):
+    """Where one epoch of skaae's training spends its time, by kind of operation."""
+    from torch.profiler import ProfilerActivity, profile
+
+    rows = []
+    for precision, short in (("float32", "fp32"), ("bfloat16", "bf16")):
+        model = make_aae(2, precision, 1).fit(X)  # warm-up: kernels picked, memory cached
+        model.set_params(warm_start=True)
+        with profile(activities=[ProfilerActivity.CPU]) as profiler:
+            model.fit(X)
+        shares = dict.fromkeys([name for name, _ in PROFILE_GROUPS] + ["everything else"], 0.0)
+        events = profiler.key_averages()
+        total = sum(event.self_cpu_time_total for event in events)
+        for event in events:
+            group = next((name for name, prefixes in PROFILE_GROUPS
+                          if event.key.startswith(prefixes)), "everything else")
+            shares[group] += event.self_cpu_time_total / total
+        rows.append([short] + [f"{100 * share:.0f}%" for share in shares.values()])
+    print_table(["AAE z=2, self CPU time"] + list(shares), rows)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=6000)
@@ -345,6 +373,8 @@ def main():
     parser.add_argument("--quality-epochs", type=int, default=10)
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print where skaae's training time goes (torch.profiler)")
     args = parser.parse_args()
     X, y, X_test, y_test, source = load_rows(args.n_samples)
     print_machine()
@@ -352,6 +382,8 @@ def main():
           f"{args.epochs} epochs per timing, best of {args.repeats}\n")
     training_section(args, X, y)
     inference_section(args, X, y)
+    if args.profile:
+        profile_section(X)
     if not args.skip_memory:
         memory_section()
     if not args.skip_quality:

@@ -106,7 +106,7 @@ def interpolate(start, end, n_steps=10, *, easing="linear"):
 
     Returns
     -------
-    path : ndarray of shape (n_steps, *start.shape)
+    path : ndarray of shape ``(n_steps, *start.shape)``
 
     Examples
     --------
