@@ -1,0 +1,56 @@
+"""The engine's speed-ups keep the paper's algorithm: same losses, same updates."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from skaae import AdversarialAutoencoder, SemiSupervisedAAE
+from skaae._losses import discriminator_loss
+
+
+def _mlp_discriminator(with_batch_norm=False):
+    torch.manual_seed(0)
+    layers = [nn.Linear(3, 16)]
+    if with_batch_norm:
+        layers.append(nn.BatchNorm1d(16))
+    layers += [nn.ReLU(), nn.Linear(16, 1)]
+    return nn.Sequential(*layers)
+
+
+def _two_pass_loss(discriminator, real, fake):
+    bce = nn.functional.binary_cross_entropy_with_logits
+    real_logits, fake_logits = discriminator(real), discriminator(fake)
+    return bce(real_logits, torch.ones_like(real_logits)) + bce(
+        fake_logits, torch.zeros_like(fake_logits)
+    )
+
+
+@pytest.mark.parametrize("with_batch_norm", [False, True])
+def test_discriminator_loss_equals_separate_passes_over_draws_and_codes(with_batch_norm):
+    discriminator = _mlp_discriminator(with_batch_norm)
+    real, fake = torch.randn(50, 3), torch.randn(50, 3) + 2.0
+    joint = discriminator_loss(discriminator, real, fake)
+    expected = _two_pass_loss(discriminator, real, fake)
+    torch.testing.assert_close(joint, expected)
+    # The gradients the discriminator step applies are the same too.
+    joint_grads = torch.autograd.grad(joint, list(discriminator.parameters()))
+    expected_grads = torch.autograd.grad(
+        _two_pass_loss(discriminator, real, fake), list(discriminator.parameters())
+    )
+    for got, want in zip(joint_grads, expected_grads):
+        torch.testing.assert_close(got, want)
+
+
+@pytest.mark.parametrize("Estimator", [AdversarialAutoencoder, SemiSupervisedAAE])
+def test_cpu_training_uses_the_fused_adam(Estimator):
+    X = np.random.RandomState(0).rand(60, 5)
+    y = np.r_[np.zeros(30, int), np.ones(30, int)]
+    model = Estimator(
+        hidden_layer_sizes=(8,), discriminator_hidden_layer_sizes=(8,), max_epochs=1,
+        device="cpu", random_state=0,
+    )
+    model.fit(X, y) if Estimator is SemiSupervisedAAE else model.fit(X)
+    assert model._optimizers
+    for optimizer in model._optimizers.values():
+        assert optimizer.defaults["fused"] is True
