@@ -51,6 +51,13 @@ _SHARED_PARAMETERS = """
         Standard deviation of Gaussian noise added to both discriminators' inputs.
         Without it, the categorical discriminator tells one-hot draws from the
         encoder's softmax by its softness, and the encoder collapses onto one category.
+    independent_style : bool, default=True
+        Show the style discriminator each sample's most probable category (one-hot)
+        beside its style, and pair the prior's draws with the same categories: the
+        discriminator then imposes the prior on the style *within* each category,
+        so the style code carries little information about the category (as in the
+        paper's label-aware regularisation). ``False`` gives the paper's plain style
+        discriminator, which only matches the style's overall distribution.
     reconstruction_loss : {{"mse", "bce"}}, default="mse"
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
         Weights of the reconstruction loss, the generator loss (both codes) and
@@ -88,6 +95,7 @@ class _CategoricalAAE(BaseAAE):
             if k not in ("encoder_type", "noise_dim", "discriminator")
         },
         "include_proba": ["boolean"],
+        "independent_style": ["boolean"],
     }
 
     # -- model definition ----------------------------------------------------
@@ -109,7 +117,10 @@ class _CategoricalAAE(BaseAAE):
         )
         plain = dict(activation=self.activation, device="meta")
         category_critic = make_mlp(n_categories, disc_hidden, 1, **plain)
-        style_critic = make_mlp(self.n_components, disc_hidden, 1, **plain)
+        style_critic = make_mlp(
+            self.n_components + (n_categories if self.independent_style else 0),
+            disc_hidden, 1, **plain,
+        )
         for net, custom in (
             (encoder_body, self.encoder), (decoder_body, self.decoder),
             (category_critic, None), (style_critic, None),
@@ -146,6 +157,14 @@ class _CategoricalAAE(BaseAAE):
             error = reconstruction_error(decoded, batch["x"], self.reconstruction_loss)
             return self.reconstruction_weight * error.mean()
 
+        def with_category(logits, style):
+            # The style discriminator's input: with independent_style, the most
+            # probable category (one-hot, no gradient) before the style.
+            if not self.independent_style:
+                return style
+            hard = F.one_hot(logits.detach().argmax(dim=1), n_categories).to(style.dtype)
+            return torch.cat([hard, style], dim=1)
+
         def discriminators(batch):
             logits, style = self._split(self._training_code(batch, networks).detach())
             n = len(style)
@@ -157,7 +176,10 @@ class _CategoricalAAE(BaseAAE):
             blur = dict(noise=self.discriminator_noise, generator=batch.generator)
             return self.discriminator_weight * (
                 discriminator_loss(category_critic, one_hot, torch.softmax(logits, dim=1), **blur)
-                + discriminator_loss(style_critic, drawn.to(style.dtype), style, **blur)
+                + discriminator_loss(
+                    style_critic, with_category(logits, drawn.to(style.dtype)),
+                    with_category(logits, style), **blur,
+                )
             )
 
         def generator(batch):
@@ -165,7 +187,7 @@ class _CategoricalAAE(BaseAAE):
             blur = dict(noise=self.discriminator_noise, generator=batch.generator)
             return self.adversarial_weight * (
                 generator_loss(category_critic, torch.softmax(logits, dim=1), **blur)
-                + generator_loss(style_critic, style, **blur)
+                + generator_loss(style_critic, with_category(logits, style), **blur)
             )
 
         steps = [
@@ -317,6 +339,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         dropout=0.0,
         input_noise=0.3,
         discriminator_noise=0.3,
+        independent_style=True,
         reconstruction_loss="mse",
         reconstruction_weight=1.0,
         adversarial_weight=1.0,
@@ -355,6 +378,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         self.dropout = dropout
         self.input_noise = input_noise
         self.discriminator_noise = discriminator_noise
+        self.independent_style = independent_style
         self.reconstruction_loss = reconstruction_loss
         self.reconstruction_weight = reconstruction_weight
         self.adversarial_weight = adversarial_weight
@@ -578,6 +602,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         dropout=0.0,
         input_noise=0.3,
         discriminator_noise=0.3,
+        independent_style=True,
         reconstruction_loss="mse",
         reconstruction_weight=1.0,
         adversarial_weight=1.0,
@@ -614,6 +639,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         self.dropout = dropout
         self.input_noise = input_noise
         self.discriminator_noise = discriminator_noise
+        self.independent_style = independent_style
         self.reconstruction_loss = reconstruction_loss
         self.reconstruction_weight = reconstruction_weight
         self.adversarial_weight = adversarial_weight

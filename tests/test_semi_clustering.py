@@ -117,6 +117,24 @@ def test_include_proba_prepends_the_class_probabilities(semi, split):
     assert fitted.inverse_transform(codes).shape == (7, 64)
 
 
+@pytest.mark.parametrize("cls", [SemiSupervisedAAE, ClusteringAAE])
+@pytest.mark.parametrize("independent_style", [True, False])
+def test_independent_style_shows_the_category_to_the_style_discriminator(
+    cls, independent_style, digits
+):
+    # With independent_style, the style discriminator sees the most probable
+    # category beside the style, so it imposes the prior within each category
+    # (the benchmark measures how little class information the style keeps).
+    import torch
+
+    X, y = digits
+    extra = {} if cls is SemiSupervisedAAE else {"n_clusters": 10}
+    fitted = model(cls, n_components=3, max_epochs=1, independent_style=independent_style,
+                   **extra).fit(X[:200], y[:200])
+    first = next(m for m in fitted.style_discriminator_.modules() if isinstance(m, torch.nn.Linear))
+    assert first.in_features == 3 + 10 * independent_style
+
+
 def test_semi_supervised_sampling_by_class(semi):
     samples = semi.sample(10, y=np.arange(10), random_state=0)
     assert samples.shape == (10, 64)
