@@ -72,12 +72,17 @@ class AdversarialAutoencoder(BaseAAE):
     reconstruction_loss : {"mse", "bce"}, default="mse"
         Averaged per feature. ``"bce"`` needs ``X`` in [0, 1] and decodes through a sigmoid.
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
-        Weights of the reconstruction loss, the generator (encoder) loss and the
-        discriminator loss. ``adversarial_weight=0`` gives a plain autoencoder.
+        Weights of the reconstruction, generator (encoder) and discriminator
+        phases. Each phase has its own Adam optimizer, which would undo a
+        constant factor on its loss, so a weight scales the phase's learning
+        rate instead, as a loss weight does under plain gradient descent:
+        ``adversarial_weight=0.1`` makes the generator's updates ten times
+        smaller. ``adversarial_weight=0`` gives a plain autoencoder.
     attribute_weight : float, default=0.1
-        Weight of the attribute regularisation (Pati & Lerch, 2020), active only
-        when ``fit`` gets ``attributes``: it is added to the reconstruction
-        step's loss, so it trades the ordering of the code against reconstruction.
+        Weight of the attribute regularisation (Pati & Lerch, 2020) relative to
+        the reconstruction loss, active only when ``fit`` gets ``attributes``:
+        it is added to the reconstruction step's loss, so it trades the
+        ordering of the code against reconstruction.
         The paper's weight of 10 multiplies a reconstruction loss summed over
         pixels; ours is averaged per feature, and on digits 0.1 already orders
         held-out codes with a rank correlation of 0.99, while larger weights
@@ -439,7 +444,7 @@ class AdversarialAutoencoder(BaseAAE):
         def reconstruction(batch):
             logits = decoder(self._decoder_input(self._training_code(batch, networks), batch))
             error = reconstruction_error(logits, batch["x"], self.reconstruction_loss)
-            loss = self.reconstruction_weight * error.mean()
+            loss = error.mean()
             if "attributes" in batch:
                 # In the reconstruction step, not a step of its own: with one Adam
                 # optimizer per step, a step's loss scale would not matter, and
@@ -456,7 +461,7 @@ class AdversarialAutoencoder(BaseAAE):
             drawn = self.prior_.sample(
                 len(codes), self.n_components, generator=batch.generator, labels=labels
             ).to(codes.dtype)
-            return self.discriminator_weight * discriminator_loss(
+            return discriminator_loss(
                 discriminator,
                 self._discriminator_input(drawn, labels),
                 self._discriminator_input(codes, labels),
@@ -466,7 +471,7 @@ class AdversarialAutoencoder(BaseAAE):
         def generator_step(batch):
             labels = self._regularisation_labels(batch)
             codes = self._training_code(batch, networks)
-            return self.adversarial_weight * generator_loss(
+            return generator_loss(
                 discriminator, self._discriminator_input(codes, labels),
                 noise=self.discriminator_noise, generator=batch.generator,
             )
@@ -474,12 +479,12 @@ class AdversarialAutoencoder(BaseAAE):
         steps = [
             Step(
                 "reconstruction", ("encoder", "decoder"), reconstruction,
-                self.reconstruction_learning_rate or lr,
+                self.reconstruction_learning_rate or lr, self.reconstruction_weight,
                 advice="Try a lower reconstruction_learning_rate or learning_rate_init.",
             ),
             Step(
                 "discriminator", ("discriminator",), discriminator_step,
-                self.discriminator_learning_rate or lr,
+                self.discriminator_learning_rate or lr, self.discriminator_weight,
                 advice="Try a lower discriminator_learning_rate or discriminator_weight.",
             ),
         ]
@@ -487,7 +492,7 @@ class AdversarialAutoencoder(BaseAAE):
             steps.append(
                 Step(
                     "generator", ("encoder",), generator_step,
-                    self.generator_learning_rate or lr,
+                    self.generator_learning_rate or lr, self.adversarial_weight,
                     advice="Try a lower generator_learning_rate or adversarial_weight.",
                     frozen=("discriminator",),
                 )

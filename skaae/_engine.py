@@ -42,6 +42,12 @@ class Step:
     loss : callable
         ``loss(batch) -> torch.Tensor`` (a scalar) for a :class:`Batch`.
     learning_rate : float
+    weight : float
+        Scales the step's updates: its optimizer runs at
+        ``weight * learning_rate``. Adam divides each gradient by its running
+        magnitude, so multiplying a step's loss by a constant would change
+        nothing; scaling the learning rate is what a loss weight does under
+        plain gradient descent, and what it does here.
     advice : str
         What to try when this step's loss diverges; part of the error message.
     frozen : tuple of str
@@ -53,6 +59,7 @@ class Step:
     networks: tuple
     loss: object
     learning_rate: float
+    weight: float = 1.0
     advice: str = ""
     frozen: tuple = ()
 
@@ -133,11 +140,12 @@ class TrainingEngine:
             if step.name not in self.optimizers:
                 params = [p for key in step.networks for p in self.networks[key].parameters()]
                 self.optimizers[step.name] = torch.optim.Adam(
-                    params, lr=step.learning_rate, betas=self.betas, **_fast_adam(params)
+                    params, lr=step.learning_rate * step.weight, betas=self.betas,
+                    **_fast_adam(params),
                 )
             else:
                 for group in self.optimizers[step.name].param_groups:
-                    group["lr"] = step.learning_rate
+                    group["lr"] = step.learning_rate * step.weight
         self._params = {
             key: [p for p in net.parameters() if p.requires_grad]
             for key, net in self.networks.items()

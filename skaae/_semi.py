@@ -60,8 +60,10 @@ _SHARED_PARAMETERS = """
         discriminator, which only matches the style's overall distribution.
     reconstruction_loss : {{"mse", "bce"}}, default="mse"
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
-        Weights of the reconstruction loss, the generator loss (both codes) and
-        the discriminator losses.
+        Weights of the reconstruction, generator (both codes) and discriminator
+        phases. Each phase has its own Adam optimizer, which would undo a
+        constant factor on its loss, so a weight scales the phase's learning
+        rate instead, as a loss weight does under plain gradient descent.
     learning_rate_init : float, default=1e-3
     reconstruction_learning_rate, discriminator_learning_rate, generator_learning_rate : \
             float, default=None
@@ -155,7 +157,7 @@ class _CategoricalAAE(BaseAAE):
             logits, style = self._split(self._training_code(batch, networks))
             decoded = decoder(torch.cat([torch.softmax(logits, dim=1), style], dim=1))
             error = reconstruction_error(decoded, batch["x"], self.reconstruction_loss)
-            return self.reconstruction_weight * error.mean()
+            return error.mean()
 
         def with_category(logits, style):
             # The style discriminator's input: with independent_style, the most
@@ -174,7 +176,7 @@ class _CategoricalAAE(BaseAAE):
             one_hot = F.one_hot(categories, n_categories).to(style.dtype)
             drawn = self.prior_.sample(n, self.n_components, generator=batch.generator)
             blur = dict(noise=self.discriminator_noise, generator=batch.generator)
-            return self.discriminator_weight * (
+            return (
                 discriminator_loss(category_critic, one_hot, torch.softmax(logits, dim=1), **blur)
                 + discriminator_loss(
                     style_critic, with_category(logits, drawn.to(style.dtype)),
@@ -185,7 +187,7 @@ class _CategoricalAAE(BaseAAE):
         def generator(batch):
             logits, style = self._split(self._training_code(batch, networks))
             blur = dict(noise=self.discriminator_noise, generator=batch.generator)
-            return self.adversarial_weight * (
+            return (
                 generator_loss(category_critic, torch.softmax(logits, dim=1), **blur)
                 + generator_loss(style_critic, with_category(logits, style), **blur)
             )
@@ -193,12 +195,12 @@ class _CategoricalAAE(BaseAAE):
         steps = [
             Step(
                 "reconstruction", ("encoder", "decoder"), reconstruction,
-                self.reconstruction_learning_rate or lr,
+                self.reconstruction_learning_rate or lr, self.reconstruction_weight,
                 advice="Try a lower reconstruction_learning_rate or learning_rate_init.",
             ),
             Step(
                 "discriminator", ("category_discriminator", "style_discriminator"),
-                discriminators, self.discriminator_learning_rate or lr,
+                discriminators, self.discriminator_learning_rate or lr, self.discriminator_weight,
                 advice="Try a lower discriminator_learning_rate or discriminator_weight.",
             ),
         ]
@@ -206,7 +208,7 @@ class _CategoricalAAE(BaseAAE):
             steps.append(
                 Step(
                     "generator", ("encoder",), generator,
-                    self.generator_learning_rate or lr,
+                    self.generator_learning_rate or lr, self.adversarial_weight,
                     advice="Try a lower generator_learning_rate or adversarial_weight.",
                     frozen=("category_discriminator", "style_discriminator"),
                 )
@@ -288,7 +290,8 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     Parameters
     ----------""" + _SHARED_PARAMETERS.format(n_components=4, max_epochs=100) + """
     classification_weight : float, default=1.0
-        Weight of the cross-entropy on labeled mini-batches.
+        Weight of the classification phase (the cross-entropy on labeled
+        mini-batches); like the other weights it scales the phase's learning rate.
     classification_learning_rate : float, default=None
         Learning rate of the classification step (default ``learning_rate_init``).
     labeled_batch_size : int, default=None
@@ -464,7 +467,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
             logits, _ = self._split(
                 encoder(self._noisy_input(labeled["x"][rows], batch.generator))
             )
-            return self.classification_weight * F.cross_entropy(
+            return F.cross_entropy(
                 logits.float(), labeled["y"][rows]
             )
 
@@ -473,6 +476,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
                 Step(
                     "classification", ("encoder",), classification,
                     self.classification_learning_rate or self.learning_rate_init,
+                    self.classification_weight,
                     advice="Try a lower classification_learning_rate or classification_weight.",
                 )
             )

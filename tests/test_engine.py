@@ -54,3 +54,21 @@ def test_cpu_training_uses_the_fused_adam(Estimator):
     assert model._optimizers
     for optimizer in model._optimizers.values():
         assert optimizer.defaults["fused"] is True
+
+
+def test_a_phase_weight_scales_that_phase_updates():
+    # Adam ignores a constant factor on a loss, so the weights act on the
+    # learning rate; without that, a grid search over them would compare
+    # identical models.
+    X = np.random.RandomState(0).rand(200, 6)
+    params = dict(
+        hidden_layer_sizes=(16,), discriminator_hidden_layer_sizes=(16,), max_epochs=3,
+        learning_rate_init=1e-3, device="cpu", random_state=0,
+    )
+    weighted = AdversarialAutoencoder(
+        adversarial_weight=0.1, discriminator_weight=0.5, reconstruction_weight=2.0, **params
+    ).fit(X)
+    rates = {name: opt.param_groups[0]["lr"] for name, opt in weighted._optimizers.items()}
+    assert rates == pytest.approx({"reconstruction": 2e-3, "discriminator": 5e-4, "generator": 1e-4})
+    plain = AdversarialAutoencoder(**params).fit(X)
+    assert not np.allclose(weighted.transform(X), plain.transform(X))
