@@ -139,7 +139,7 @@ class AdversarialAutoencoder(BaseAAE):
     n_attributes_ : int
         Number of attributes, tied to code dimensions ``0 .. n_attributes_ - 1``
         (only when fitted with ``attributes``).
-    attribute_quantiles_, attribute_code_quantiles_ : ndarray of shape (101, n_attributes_)
+    attribute_quantiles_, attribute_code_quantiles_ : ndarray of shape ``(101, n_attributes_)``
         Quantiles of each attribute and of its code dimension over the data of
         the last ``fit`` or ``partial_fit`` call: the monotone map that
         ``sample(attributes=...)`` uses (only when fitted with ``attributes``).
@@ -336,7 +336,7 @@ class AdversarialAutoencoder(BaseAAE):
         y : label or array-like of shape (n_samples,), default=None
             With a model fitted with labels and a multi-modal prior: the class
             whose mode each code is drawn from (one label for all, or one per sample).
-        attributes : float or array-like of shape (n_samples, n_attributes_), default=None
+        attributes : float or array-like of shape ``(n_samples, n_attributes_)``, default=None
             With a model fitted with ``attributes``: the attribute values to
             generate with. Each value replaces its code dimension of the prior
             draw by the code at the same quantile of the training data (see

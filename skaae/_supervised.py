@@ -130,7 +130,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     n_attributes_ : int
         Number of attributes, tied to style dimensions ``0 .. n_attributes_ - 1``
         (only when fitted with ``attributes``).
-    attribute_quantiles_, attribute_code_quantiles_ : ndarray of shape (101, n_attributes_)
+    attribute_quantiles_, attribute_code_quantiles_ : ndarray of shape ``(101, n_attributes_)``
         The attribute-to-code map of ``sample(attributes=...)`` (only when
         fitted with ``attributes``).
     history_ : list of dict
@@ -246,7 +246,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         y : label or array-like of shape (n_samples,), default=None
             The class of the samples: one label for all, or one per sample.
             ``None`` draws each sample's class uniformly from ``classes_``.
-        attributes : float or array-like of shape (n_samples, n_attributes_), default=None
+        attributes : float or array-like of shape ``(n_samples, n_attributes_)``, default=None
             With a model fitted with ``attributes``: the attribute values of the
             style, mapped to code values as in
             :meth:`AdversarialAutoencoder.sample`; combines with ``y``.
