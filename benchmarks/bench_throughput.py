@@ -26,7 +26,7 @@ Data: Fashion-MNIST from local files when installed
 upsampled to 28x28. Usage::
 
     python benchmarks/bench_throughput.py [--n-samples 6000] [--epochs 2] [--repeats 2]
-        [--quality-epochs 10] [--skip-quality] [--skip-memory] [--profile]
+        [--quality-epochs 10] [--skip-quality] [--skip-memory] [--skip-speed] [--profile]
 
 Absolute numbers depend on the machine and its load; compare the ratios and
 fractions printed by one run.
@@ -373,6 +373,8 @@ def main():
     parser.add_argument("--quality-epochs", type=int, default=10)
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true",
+                        help="only the quality comparison (it does not need an idle machine)")
     parser.add_argument("--profile", action="store_true",
                         help="also print where skaae's training time goes (torch.profiler)")
     args = parser.parse_args()
@@ -380,11 +382,12 @@ def main():
     print_machine()
     print(f"data: {source}, {X.shape[0]:,} x {X.shape[1]} for training; batch {BATCH}; "
           f"{args.epochs} epochs per timing, best of {args.repeats}\n")
-    training_section(args, X, y)
-    inference_section(args, X, y)
-    if args.profile:
-        profile_section(X)
-    if not args.skip_memory:
+    if not args.skip_speed:
+        training_section(args, X, y)
+        inference_section(args, X, y)
+        if args.profile:
+            profile_section(X)
+    if not (args.skip_memory or args.skip_speed):
         memory_section()
     if not args.skip_quality:
         print(f"quality after {args.quality_epochs} epochs on {len(X):,} rows, "
