@@ -19,3 +19,46 @@ def digits():
 
     X, y = load_digits(return_X_y=True)
     return X / 16.0, y
+
+
+#: Networks small enough for tests that need a fitted model, not a good one.
+TINY = dict(
+    hidden_layer_sizes=(16,),
+    discriminator_hidden_layer_sizes=(16,),
+    max_epochs=2,
+    device="cpu",
+    random_state=0,
+)
+
+
+@pytest.fixture(scope="session")
+def tiny_params():
+    return dict(TINY)
+
+
+@pytest.fixture(scope="module")
+def small_digits(digits):
+    X, y = digits
+    return X[:300], y[:300]
+
+
+@pytest.fixture(scope="module")
+def tiny_autoencoder(small_digits):
+    from skaae import AdversarialAutoencoder
+
+    return AdversarialAutoencoder(n_components=2, **TINY).fit(small_digits[0])
+
+
+@pytest.fixture(scope="module")
+def tiny_supervised(small_digits):
+    from skaae import SupervisedAAE
+
+    return SupervisedAAE(n_components=2, **TINY).fit(*small_digits)
+
+
+@pytest.fixture
+def close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

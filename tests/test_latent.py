@@ -4,13 +4,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 
-from skaae import AdversarialAutoencoder, SemiSupervisedAAE, SupervisedAAE  # noqa: E402
+from skaae import AdversarialAutoencoder, SemiSupervisedAAE  # noqa: E402
 from skaae.latent import (  # noqa: E402
     animate_interpolation,
     easing_weights,
@@ -19,36 +18,17 @@ from skaae.latent import (  # noqa: E402
     nearest_distinct_pairs,
 )
 
-TINY = dict(
-    hidden_layer_sizes=(16,),
-    discriminator_hidden_layer_sizes=(16,),
-    max_epochs=1,
-    device="cpu",
-    random_state=0,
-)
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 @pytest.fixture(scope="module")
-def small_digits(digits):
-    X, y = digits
-    return X[:300], y[:300]
+def autoencoder(tiny_autoencoder):
+    return tiny_autoencoder
 
 
 @pytest.fixture(scope="module")
-def autoencoder(small_digits):
-    X, _ = small_digits
-    return AdversarialAutoencoder(n_components=2, **TINY).fit(X)
-
-
-@pytest.fixture(scope="module")
-def supervised(small_digits):
-    return SupervisedAAE(n_components=2, **TINY).fit(*small_digits)
+def supervised(tiny_supervised):
+    return tiny_supervised
 
 
 # -- easing and interpolate ----------------------------------------------------
@@ -130,9 +110,9 @@ def test_interpolate_inputs_decodes_under_a_class(supervised, small_digits):
     assert np.allclose(decoded, supervised.inverse_transform(codes, y=3))
 
 
-def test_interpolate_inputs_with_probabilities_in_the_code_needs_no_class(small_digits):
+def test_interpolate_inputs_with_probabilities_in_the_code_needs_no_class(small_digits, tiny_params):
     X, y = small_digits
-    model = SemiSupervisedAAE(n_components=2, include_proba=True, **TINY).fit(X, y)
+    model = SemiSupervisedAAE(n_components=2, include_proba=True, **tiny_params).fit(X, y)
     assert interpolate_inputs(model, X[0], X[1], 4).shape == (4, 64)
 
 
@@ -256,10 +236,10 @@ def test_animation_rejects_a_bad_frame_rate(autoencoder, small_digits):
         animate_interpolation(autoencoder, X[0], X[1], image_shape=(8, 8), fps=0)
 
 
-def test_animation_of_colour_images(tmp_path):
+def test_animation_of_colour_images(tmp_path, tiny_params):
     # Rows of three 4x4 channels, one after the other (channel-major).
     X = np.random.default_rng(0).random((60, 3 * 4 * 4))
-    model = AdversarialAutoencoder(n_components=2, **TINY).fit(X)
+    model = AdversarialAutoencoder(n_components=2, **tiny_params).fit(X)
     filename = tmp_path / "colour.gif"
     animate_interpolation(model, X[0], X[1], filename, image_shape=(3, 4, 4), n_steps=4)
     with Image.open(filename) as gif:

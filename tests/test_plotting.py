@@ -4,7 +4,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -12,7 +11,6 @@ from skaae import (  # noqa: E402
     AdversarialAutoencoder,
     ClusteringAAE,
     SemiSupervisedAAE,
-    SupervisedAAE,
 )
 from skaae.plotting import (  # noqa: E402
     _as_images,
@@ -25,36 +23,17 @@ from skaae.plotting import (  # noqa: E402
 )
 from skaae.priors import MixturePrior  # noqa: E402
 
-TINY = dict(
-    hidden_layer_sizes=(16,),
-    discriminator_hidden_layer_sizes=(16,),
-    max_epochs=2,
-    device="cpu",
-    random_state=0,
-)
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 @pytest.fixture(scope="module")
-def small_digits(digits):
-    X, y = digits
-    return X[:300], y[:300]
+def autoencoder(tiny_autoencoder):
+    return tiny_autoencoder
 
 
 @pytest.fixture(scope="module")
-def autoencoder(small_digits):
-    X, _ = small_digits
-    return AdversarialAutoencoder(n_components=2, **TINY).fit(X)
-
-
-@pytest.fixture(scope="module")
-def supervised(small_digits):
-    return SupervisedAAE(n_components=2, **TINY).fit(*small_digits)
+def supervised(tiny_supervised):
+    return tiny_supervised
 
 
 # -- images ----------------------------------------------------------------------
@@ -169,21 +148,21 @@ def test_sample_grid_is_reproducible(supervised):
 
 
 @pytest.mark.parametrize("model_class", [SemiSupervisedAAE, ClusteringAAE])
-def test_sample_grid_of_categorical_models(model_class, small_digits):
+def test_sample_grid_of_categorical_models(model_class, small_digits, tiny_params):
     X, y = small_digits
     if model_class is ClusteringAAE:
-        model = ClusteringAAE(n_clusters=4, n_components=2, **TINY).fit(X)
+        model = ClusteringAAE(n_clusters=4, n_components=2, **tiny_params).fit(X)
         n_rows = 4
     else:
-        model = SemiSupervisedAAE(n_components=2, **TINY).fit(X, y)
+        model = SemiSupervisedAAE(n_components=2, **tiny_params).fit(X, y)
         n_rows = 10
     ax = plot_sample_grid(model, n_styles=3, image_shape=(8, 8), random_state=0)
     assert ax.images[0].get_array().shape == (n_rows * 9 - 1, 3 * 9 - 1)
 
 
-def test_sample_grid_of_an_autoencoder_fitted_with_labels(small_digits):
+def test_sample_grid_of_an_autoencoder_fitted_with_labels(small_digits, tiny_params):
     X, y = small_digits
-    model = AdversarialAutoencoder(n_components=2, prior="mixture", **TINY).fit(X, y)
+    model = AdversarialAutoencoder(n_components=2, prior="mixture", **tiny_params).fit(X, y)
     ax = plot_sample_grid(model, classes=[1, 7], n_styles=3, image_shape=(8, 8))
     assert ax.images[0].get_array().shape == (2 * 9 - 1, 3 * 9 - 1)
 
@@ -230,9 +209,9 @@ def test_history_has_one_line_per_step(autoencoder):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_history_draws_the_validation_loss_dashed(small_digits):
+def test_history_draws_the_validation_loss_dashed(small_digits, tiny_params):
     X, _ = small_digits
-    model = AdversarialAutoencoder(n_components=2, early_stopping=True, **TINY).fit(X)
+    model = AdversarialAutoencoder(n_components=2, early_stopping=True, **tiny_params).fit(X)
     ax = plot_history(model)
     validation = [line for line in ax.lines if line.get_label() == "validation_loss"]
     assert len(validation) == 1
