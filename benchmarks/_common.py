@@ -6,6 +6,7 @@ Not a benchmark itself; ``bench_semi_supervised.py`` and ``bench_clustering.py``
 import it (run them from any folder: Python puts this folder on the path).
 """
 
+import ast
 import platform
 import subprocess
 import sys
@@ -41,8 +42,25 @@ def add_common_arguments(parser, *, default_aae_components):
     parser.add_argument("--aae-epochs", type=int, default=50, help="max_epochs of the AAE")
     parser.add_argument("--aae-components", type=int, default=default_aae_components,
                         help=f"n_components of the AAE (default {default_aae_components})")
+    parser.add_argument("--aae-param", action="append", default=[], metavar="NAME=VALUE",
+                        help="another parameter of the AAE, for example "
+                             "--aae-param learning_rate_init=2e-3 (repeatable)")
     parser.add_argument("--fashion-directory", default=None,
                         help="folder of the Fashion-MNIST IDX files (default: skaae's default)")
+
+
+def aae_parameters(args):
+    """The ``--aae-param NAME=VALUE`` options as keyword arguments (values as Python literals)."""
+    parameters = {}
+    for item in args.aae_param:
+        name, separator, value = item.partition("=")
+        if not separator:
+            raise SystemExit(f"--aae-param needs NAME=VALUE, got {item!r}")
+        try:
+            parameters[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parameters[name] = value  # a bare string such as a prior's name
+    return parameters
 
 
 def cpu_description():

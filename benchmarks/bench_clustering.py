@@ -32,6 +32,7 @@ from sklearn.pipeline import make_pipeline
 
 from _common import (
     Cell,
+    aae_parameters,
     add_common_arguments,
     describe_data,
     import_aae,
@@ -96,7 +97,8 @@ def main():
         if seed == args.seeds[0]:
             print(describe_data(args, X_train, X_test))
             print(f"seeds {args.seeds}; AAE: n_components={args.aae_components}, "
-                  f"max_epochs={args.aae_epochs}")
+                  f"max_epochs={args.aae_epochs}"
+                  + "".join(f", {k}={v!r}" for k, v in aae_parameters(args).items()))
         peers = make_peers(args.dataset, seed)
         if peer_rows is None:
             peer_rows = {name: [Cell() for _ in CLUSTER_COUNTS] for name in peers}
@@ -115,6 +117,7 @@ def main():
                 model = timed(cell, lambda: ClusteringAAE(
                     n_clusters=n_clusters, n_components=args.aae_components,
                     max_epochs=args.aae_epochs, random_state=seed, device="cpu",
+                    **aae_parameters(args),
                 ).fit(X_train))
                 cell.errors.append(held_out_error(model, X_train, y_train, X_test, y_test))
                 print(f"  seed {seed}, {n_clusters} clusters, {aae_name}: "

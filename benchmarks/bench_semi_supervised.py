@@ -42,6 +42,7 @@ from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
 from _common import (
     Cell,
+    aae_parameters,
     add_common_arguments,
     describe_data,
     import_aae,
@@ -116,6 +117,7 @@ def main():
     aae_cells = [Cell() for _ in LABELS_PER_CLASS]
     style_accuracies = [[] for _ in LABELS_PER_CLASS]
     style_option = {"independent_style": False} if args.plain_style else {}
+    style_option.update(aae_parameters(args))
     if SemiSupervisedAAE is None:
         for cell in aae_cells:
             cell.note = "not available"
@@ -124,7 +126,8 @@ def main():
         if seed == args.seeds[0]:
             print(describe_data(args, X_train, X_test))
             print(f"seeds {args.seeds}; AAE: n_components={args.aae_components}, "
-                  f"max_epochs={args.aae_epochs}")
+                  f"max_epochs={args.aae_epochs}"
+                  + "".join(f", {k}={v!r}" for k, v in aae_parameters(args).items()))
         peers = make_peers(args.dataset, seed)
         if peer_rows is None:
             peer_rows = {name: [Cell() for _ in LABELS_PER_CLASS] for name in peers}
