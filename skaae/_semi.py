@@ -64,7 +64,7 @@ _SHARED_PARAMETERS = """
         phases. Each phase has its own Adam optimizer, which would undo a
         constant factor on its loss, so a weight scales the phase's learning
         rate instead, as a loss weight does under plain gradient descent.
-    learning_rate_init : float, default=1e-3
+    learning_rate_init : float, default={learning_rate}
     reconstruction_learning_rate, discriminator_learning_rate, generator_learning_rate : \
             float, default=None
     beta_1, beta_2 : float, default=0.5, 0.999
@@ -288,7 +288,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     samples. Mark unlabeled samples with ``-1`` in ``y``.
 
     Parameters
-    ----------""" + _SHARED_PARAMETERS.format(n_components=4, max_epochs=100) + """
+    ----------""" + _SHARED_PARAMETERS.format(n_components=4, max_epochs=100, learning_rate="1e-3") + """
     classification_weight : float, default=1.0
         Weight of the classification phase (the cross-entropy on labeled
         mini-batches); like the other weights it scales the phase's learning rate.
@@ -563,7 +563,9 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
 
     Parameters
     ----------
-    n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(n_components=4, max_epochs=100) + """
+    n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(
+        n_components=4, max_epochs=100, learning_rate="2e-3"
+    ) + """
     Attributes
     ----------
     labels_ : ndarray of shape (n_samples,)
@@ -611,7 +613,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         reconstruction_weight=1.0,
         adversarial_weight=1.0,
         discriminator_weight=1.0,
-        learning_rate_init=1e-3,
+        learning_rate_init=2e-3,
         reconstruction_learning_rate=None,
         discriminator_learning_rate=None,
         generator_learning_rate=None,
