@@ -243,6 +243,9 @@ def print_table(header, rows):
 def training_section(args, X, y):
     n = len(X)
     y_semi = partially_labeled(y, 100)
+    # One ceiling for every row: the products of the z=10 AAE's layers. The other
+    # models run products of the same dominant shapes (1000 x 1000 at batch 100);
+    # they differ only in the thin first and last layers of the codes' side.
     ceilings = {
         "fp32": matmul_ceiling(linear_shapes(X.shape[1], 10), torch.float32),
         "bf16": matmul_ceiling(linear_shapes(X.shape[1], 10), torch.bfloat16),

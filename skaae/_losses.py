@@ -69,4 +69,4 @@ def attribute_loss(codes, attributes, delta):
     # The diagonal (a sample against itself) is zero by construction: average
     # over the other pairs only, so the loss does not depend on the batch size.
     n = len(codes)
-    return errors.sum(dim=(0, 1)).sum() / max(n * (n - 1), 1)
+    return errors.sum() / max(n * (n - 1), 1)

@@ -284,7 +284,8 @@ def plot_manifold(
         extent = (float(drawn.mean() - spread), float(drawn.mean() + spread))
     axis = np.linspace(extent[0], extent[1], n_steps)
     # Row 0 of the image is the top, so the second code axis runs downwards.
-    grid = np.array([[a, b] for b in axis[::-1] for a in axis], dtype=np.float32)
+    first, second = np.meshgrid(axis, axis[::-1])
+    grid = np.column_stack([first.ravel(), second.ravel()]).astype(np.float32)
     decoded = model.inverse_transform(grid)
     images = _as_images(decoded, image_shape)
     if ax is None:
