@@ -17,9 +17,17 @@ For every run the script prints:
   gradient of every layer at batch 100), measured in the same run, in the same
   precision.
 
+After the table, the *bound*: the time per batch of the bf16 step's matrix
+products at the ceiling, of the fused Adam updates of the weights the three
+phases update, and of the casts that fp32 master weights require, each
+measured on tensors of the real shapes; with fp32 master weights no
+implementation can exceed products / (products + Adam + casts) of the ceiling.
+
 It also prints inference throughput (``transform`` and ``predict``), peak
 memory of ``fit`` on 60,000 x 784 (in a child process, so nothing else counts),
-and the quality of float32 against bfloat16 training on held-out data.
+and the quality of float32 against bfloat16 training on held-out data;
+``--try-compile`` times the tutorial loop with its networks under
+``torch.compile``.
 
 Data: Fashion-MNIST from local files when installed
 (``apt-get install dataset-fashion-mnist``), otherwise scikit-learn's digits
@@ -27,6 +35,7 @@ upsampled to 28x28. Usage::
 
     python benchmarks/bench_throughput.py [--n-samples 6000] [--epochs 2] [--repeats 2]
         [--quality-epochs 10] [--skip-quality] [--skip-memory] [--skip-speed] [--profile]
+        [--try-compile]
 
 Absolute numbers depend on the machine and its load; compare the ratios and
 fractions printed by one run.
@@ -56,8 +65,13 @@ N_CLASSES = 10
 
 
 # -- the reference: the loop users write by hand ------------------------------------
-def tutorial_loop(X, n_components, epochs, *, bf16=False, seed=0, max_batches=None):
-    """The tutorial's three phases per batch, each with its own encoder pass."""
+def tutorial_loop(X, n_components, epochs, *, bf16=False, compile=False, seed=0,
+                  max_batches=None):
+    """The tutorial's three phases per batch, each with its own encoder pass.
+
+    Returns the duration of each epoch. ``compile=True`` runs the three networks
+    through ``torch.compile`` (the first epoch then includes the compilation).
+    """
     torch.manual_seed(seed)
     n_features = X.shape[1]
 
@@ -68,6 +82,8 @@ def tutorial_loop(X, n_components, epochs, *, bf16=False, seed=0, max_batches=No
 
     encoder, decoder = mlp(n_features, n_components), mlp(n_components, n_features, nn.Sigmoid())
     discriminator = mlp(n_components, 1, nn.Sigmoid())
+    if compile:
+        encoder, decoder, discriminator = map(torch.compile, (encoder, decoder, discriminator))
     opt_decoder = torch.optim.Adam(decoder.parameters(), lr=1e-3)
     opt_encoder = torch.optim.Adam(encoder.parameters(), lr=1e-3)
     opt_generator = torch.optim.Adam(encoder.parameters(), lr=1e-3)
@@ -77,8 +93,10 @@ def tutorial_loop(X, n_components, epochs, *, bf16=False, seed=0, max_batches=No
         batch_size=BATCH, shuffle=True,
     )
     tiny = 1e-8
+    durations = []
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         for _ in range(epochs):
+            start = time.perf_counter()
             for batch_index, (x,) in enumerate(loader):
                 if max_batches is not None and batch_index >= max_batches:
                     break
@@ -98,6 +116,8 @@ def tutorial_loop(X, n_components, epochs, *, bf16=False, seed=0, max_batches=No
                 encoder.train()
                 g_loss = -torch.mean(torch.log(discriminator(encoder(x)).float() + tiny))
                 opt_generator.zero_grad(); g_loss.backward(); opt_generator.step()
+            durations.append(time.perf_counter() - start)
+    return durations
 
 
 # -- skaae ---------------------------------------------------------------------------
@@ -285,18 +305,112 @@ def training_section(args, X, y):
             key = f"{model}/{training} {precision}"
             rate = n * args.epochs / _timed(lambda: train(args.epochs))
             rates[key] = max(rates.get(key, 0.0), rate)
-    rows = []
+    rows, achieved_by_key, flops_by_key = [], {}, {}
     for model, training, precision, _, count, reference in runs:
         key = f"{model}/{training} {precision}"
-        flops = flops_per_sample(count)
-        achieved = rates[key] * flops / 1e9
+        flops = flops_by_key[key] = flops_per_sample(count)
+        achieved = achieved_by_key[key] = rates[key] * flops / 1e9
         ratio = f"{rates[key] / rates[reference]:.2f}x" if reference else "n/a"
         rows.append([model, training, precision, f"{rates[key]:,.0f}", ratio,
                      f"{flops / 1e6:.1f}", f"{achieved:.0f}",
                      f"{100 * achieved / ceilings[precision]:.0f}%"])
     print_table(["model", "training", "precision", "samples/s", "vs tutorial fp32",
                  "MFLOP/sample", "GFLOP/s", "of matmul ceiling"], rows)
+    key = "AAE 784-1000-1000-10/skaae bf16"
+    bound_section(X.shape[1], ceilings["bf16"], flops_by_key[key], achieved_by_key[key])
     return ceilings
+
+
+def bound_section(n_features, ceiling, flops_per_sample_bf16, achieved):
+    """The best fraction of the bf16 matmul ceiling that a step with fp32 master weights can reach.
+
+    Besides its matrix products, every bf16 training batch with fp32 master
+    weights must (a) run Adam over the weights each phase updates and (b) cast
+    the weights each phase reads to bf16 after their last update, and the
+    weight gradients back to fp32. Both are memory-bound; their times, measured
+    here on tensors of the real shapes, bound the fraction of the ceiling any
+    implementation of the algorithm can reach on this machine.
+    """
+    shapes = linear_shapes(n_features, 10)
+    def layer_tensors(part):
+        return [t for n_in, n_out in part for t in (torch.randn(n_out, n_in), torch.randn(n_out))]
+    encoder, decoder, critic = (layer_tensors(shapes[i : i + 3]) for i in (0, 3, 6))
+    # The skaae AAE's phases: reconstruction updates encoder and decoder, the
+    # discriminator step the critic, the generator step the encoder.
+    updated = [encoder + decoder, critic, encoder]
+    optimizers, gradients = [], []
+    for group in updated:
+        params = [torch.nn.Parameter(t.clone()) for t in group]
+        for p in params:
+            p.grad = torch.randn_like(p)
+        optimizers.append(torch.optim.Adam(params, lr=1e-4, betas=(0.5, 0.999), fused=True))
+        gradients.append([torch.randn_like(t, dtype=torch.bfloat16) for t in group])
+    # Weights each phase reads after their last update: encoder and decoder
+    # (reconstruction); the encoder again, for a fresh code, and the critic
+    # (discriminator step); the critic again, after its update (generator step).
+    read = [encoder + decoder, encoder + critic, critic]
+
+    def adam():
+        for optimizer in optimizers:
+            optimizer.step()
+
+    def casts():
+        for weights, grads in zip(read, gradients):
+            for t in weights:
+                t.to(torch.bfloat16)
+            for g in grads:
+                g.to(torch.float32)
+
+    def phases():
+        # In the order of a real batch, so the casts find the caches as they
+        # would: each phase casts its weights and gradients, then updates.
+        for weights, grads, optimizer in zip(read, gradients, optimizers):
+            for t in weights:
+                t.to(torch.bfloat16)
+            for g in grads:
+                g.to(torch.float32)
+            optimizer.step()
+
+    def per_batch(function, repeats=5, iterations=10):
+        function()
+        return min(_timed(lambda: [function() for _ in range(iterations)])
+                   for _ in range(repeats)) / iterations
+
+    products = flops_per_sample_bf16 * BATCH / (ceiling * 1e9)
+    adam_time = per_batch(adam)
+    # Casts alone run from warm caches; timed between the updates, as in
+    # training, they cost more, and that is the figure the bound uses.
+    cast_time = max(per_batch(phases) - adam_time, per_batch(casts))
+    total = products + adam_time + cast_time
+    n_updated = sum(t.numel() for group in updated for t in group)
+    print_table(
+        ["AAE z=10 bf16, per batch of 100", "ms", "share of the bound"],
+        [["matrix products at the bf16 ceiling", f"{1e3 * products:.1f}", f"{products / total:.0%}"],
+         [f"fused Adam over the {n_updated / 1e6:.1f} M weights the three phases update",
+          f"{1e3 * adam_time:.1f}", f"{adam_time / total:.0%}"],
+         ["casts: weights each phase reads to bf16, gradients to fp32",
+          f"{1e3 * cast_time:.1f}", f"{cast_time / total:.0%}"]],
+    )
+    print(f"bound with fp32 master weights: at most {products / total:.0%} of the bf16 matmul "
+          f"ceiling ({products / (products + adam_time):.0%} if the casts were free); "
+          f"skaae bf16 reaches {achieved / ceiling:.0%}\n")
+
+
+def compile_section(X, repeats):
+    """The tutorial loop with and without ``torch.compile`` of its three networks."""
+    rows = []
+    for bf16, short in ((False, "fp32"), (True, "bf16")):
+        rates, first_epoch_extra = {False: 0.0, True: 0.0}, None
+        for _ in range(repeats):  # interleaved, so a change of load hits both alike
+            for compile in (False, True):
+                first, *steady = tutorial_loop(X, 10, 3, bf16=bf16, compile=compile)
+                rates[compile] = max(rates[compile], len(X) / min(steady))
+                if compile and first_epoch_extra is None:
+                    first_epoch_extra = first - min(steady)
+        rows.append([short, f"{rates[False]:,.0f}", f"{rates[True]:,.0f}",
+                     f"{rates[True] / rates[False]:.2f}x", f"{first_epoch_extra:.0f}"])
+    print_table(["tutorial loop, z=10", "eager samples/s", "torch.compile samples/s",
+                 "compiled / eager", "compilation (s, first epoch's extra time)"], rows)
 
 
 def inference_section(args, X, y):
@@ -378,6 +492,8 @@ def main():
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-speed", action="store_true",
                         help="only the quality comparison (it does not need an idle machine)")
+    parser.add_argument("--try-compile", action="store_true",
+                        help="also time the tutorial loop's networks under torch.compile")
     parser.add_argument("--profile", action="store_true",
                         help="also print where skaae's training time goes (torch.profiler)")
     args = parser.parse_args()
@@ -390,6 +506,8 @@ def main():
         inference_section(args, X, y)
         if args.profile:
             profile_section(X)
+        if args.try_compile:
+            compile_section(X, args.repeats)
     if not (args.skip_memory or args.skip_speed):
         memory_section()
     if not args.skip_quality:
