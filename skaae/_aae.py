@@ -109,6 +109,14 @@ class AdversarialAutoencoder(BaseAAE):
     tol : float, default=1e-4
     warm_start : bool, default=False
         Continue training the fitted networks on the next ``fit``.
+    weight_averaging : float, default=0.0
+        Fraction of the epochs at the end of each ``fit`` over which the weights
+        are averaged: the networks end with the mean of their weights at the
+        end of each of those epochs (stochastic weight averaging). The
+        adversarial game keeps the weights moving to the last step, so the last
+        epoch's model is one draw from a wandering sequence; the mean is a
+        steadier one. ``0`` keeps the last weights. Not used by ``partial_fit``
+        or with ``early_stopping`` (which restores the best weights).
     precision : {"float32", "bfloat16", "auto"}, default="float32"
         ``"bfloat16"`` runs forward passes under bf16 autocast with fp32 weights;
         ``"auto"`` does so where the hardware has fast bf16 (CUDA, CPUs with
@@ -207,6 +215,7 @@ class AdversarialAutoencoder(BaseAAE):
         n_iter_no_change=10,
         tol=1e-4,
         warm_start=False,
+        weight_averaging=0.0,
         precision="float32",
         encoder=None,
         decoder=None,
@@ -246,6 +255,7 @@ class AdversarialAutoencoder(BaseAAE):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.warm_start = warm_start
+        self.weight_averaging = weight_averaging
         self.precision = precision
         self.encoder = encoder
         self.decoder = decoder

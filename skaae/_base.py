@@ -6,6 +6,7 @@ steps train them (:meth:`_make_steps`); none has a training loop of its own.
 """
 
 import copy
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -134,6 +135,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
+        "weight_averaging": [Interval(Real, 0, 1, closed="left")],
         "precision": [StrOptions({"float32", "bfloat16", "auto"})],
         "encoder": [None, torch.nn.Module, callable],
         "decoder": [None, torch.nn.Module, callable],
@@ -352,6 +354,10 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             optimizers=self._optimizers,
         )
         n_epochs = self.max_epochs if n_epochs is None else n_epochs
+        if self.weight_averaging > 0 and not (use_validation or incremental):
+            engine.average_from = min(
+                n_epochs - 1, math.floor(n_epochs * (1 - self.weight_averaging))
+            )
         try:
             stopped_early = engine.fit(
                 data, n_epochs, history=self.history_, extra_data=self._extra_data(data)

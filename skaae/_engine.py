@@ -121,6 +121,10 @@ class TrainingEngine:
     verbose : int
     optimizers : dict or None
         Optimizers from an earlier call, reused on warm starts.
+    average_from : int or None
+        From this epoch of the call on (0-based), keep the running mean of every
+        network's parameters at the end of each epoch, and leave the networks
+        with that mean when the run ends. ``None`` keeps the last weights.
     """
 
     networks: dict
@@ -134,6 +138,7 @@ class TrainingEngine:
     tol: float = 1e-4
     verbose: int = 0
     optimizers: dict = field(default_factory=dict)
+    average_from: object = None
 
     def __post_init__(self):
         for step in self.steps:
@@ -190,6 +195,7 @@ class TrainingEngine:
         first_epoch = len(history)
         progress = _Progress(self.verbose, n_epochs, n_samples, [s.name for s in self.steps])
         stopped_early = False
+        averages, n_averaged = None, 0
         for net in self.networks.values():
             net.train()
         try:
@@ -244,6 +250,8 @@ class TrainingEngine:
                         RuntimeWarning,
                     )
                     break
+                if self.average_from is not None and epoch >= self.average_from:
+                    averages, n_averaged = self._accumulate_average(averages, n_averaged)
                 if self.validation_loss is not None:
                     if record["validation_loss"] < best_loss - self.tol:
                         best_loss, best_state, bad_epochs = record["validation_loss"], self._state(), 0
@@ -261,7 +269,25 @@ class TrainingEngine:
                 net.eval()
         if best_state is not None:
             self._load_state(best_state)
+        elif n_averaged > 1:
+            with torch.no_grad():
+                for param, average in zip(self._all_params(), averages):
+                    param.copy_(average)
         return stopped_early
+
+    def _all_params(self):
+        return [p for net in self.networks.values() for p in net.parameters()]
+
+    def _accumulate_average(self, averages, n_averaged):
+        """Fold the current parameters into their running mean (over epochs)."""
+        with torch.no_grad():
+            params = self._all_params()
+            if averages is None:
+                return [p.detach().clone() for p in params], 1
+            n_averaged += 1
+            for average, param in zip(averages, params):
+                average.lerp_(param, 1.0 / n_averaged)
+        return averages, n_averaged
 
     def _set_trainable(self, keys, trainable):
         for key in keys:

@@ -76,6 +76,14 @@ _SHARED_PARAMETERS = """
     n_iter_no_change : int, default=10
     tol : float, default=1e-4
     warm_start : bool, default=False
+    weight_averaging : float, default={weight_averaging}
+        Fraction of the epochs at the end of each ``fit`` over which the weights
+        are averaged: the networks end with the mean of their weights at the
+        end of each of those epochs (stochastic weight averaging). The
+        adversarial game keeps the weights moving to the last step, so the last
+        epoch's model is one draw from a wandering sequence; the mean is a
+        steadier one. ``0`` keeps the last weights. Not used by ``partial_fit``
+        or with ``early_stopping`` (which restores the best weights).
     precision : {{"float32", "bfloat16", "auto"}}, default="float32"
     encoder, decoder : torch.nn.Module or callable, default=None
         Bodies of the encoder (``n_features -> n_categories + n_components``, logits
@@ -288,7 +296,9 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     samples. Mark unlabeled samples with ``-1`` in ``y``.
 
     Parameters
-    ----------""" + _SHARED_PARAMETERS.format(n_components=4, max_epochs=100, learning_rate="1e-3") + """
+    ----------""" + _SHARED_PARAMETERS.format(
+        n_components=4, max_epochs=100, learning_rate="1e-3", weight_averaging="0.0"
+    ) + """
     classification_weight : float, default=1.0
         Weight of the classification phase (the cross-entropy on labeled
         mini-batches); like the other weights it scales the phase's learning rate.
@@ -363,6 +373,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         n_iter_no_change=10,
         tol=1e-4,
         warm_start=False,
+        weight_averaging=0.0,
         precision="float32",
         encoder=None,
         decoder=None,
@@ -402,6 +413,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.warm_start = warm_start
+        self.weight_averaging = weight_averaging
         self.precision = precision
         self.encoder = encoder
         self.decoder = decoder
@@ -564,7 +576,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
     Parameters
     ----------
     n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(
-        n_components=4, max_epochs=100, learning_rate="2e-3"
+        n_components=4, max_epochs=100, learning_rate="2e-3", weight_averaging="0.3"
     ) + """
     Attributes
     ----------
@@ -626,6 +638,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         n_iter_no_change=10,
         tol=1e-4,
         warm_start=False,
+        weight_averaging=0.3,
         precision="float32",
         encoder=None,
         decoder=None,
@@ -663,6 +676,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.warm_start = warm_start
+        self.weight_averaging = weight_averaging
         self.precision = precision
         self.encoder = encoder
         self.decoder = decoder

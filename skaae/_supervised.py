@@ -100,6 +100,9 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     tol : float, default=1e-4
     warm_start : bool, default=False
         Continue training the fitted networks on the next ``fit``.
+    weight_averaging : float, default=0.0
+        Fraction of the last epochs of each ``fit`` whose end-of-epoch weights
+        are averaged (see AdversarialAutoencoder).
     precision : {"float32", "bfloat16", "auto"}, default="float32"
         ``"bfloat16"`` runs forward passes under bf16 autocast with fp32 weights;
         ``"auto"`` does so where the hardware has fast bf16 (CUDA, CPUs with
