@@ -77,13 +77,9 @@ _SHARED_PARAMETERS = """
     tol : float, default=1e-4
     warm_start : bool, default=False
     weight_averaging : float, default={weight_averaging}
-        Fraction of the epochs at the end of each ``fit`` over which the weights
-        are averaged: the networks end with the mean of their weights at the
-        end of each of those epochs (stochastic weight averaging). The
-        adversarial game keeps the weights moving to the last step, so the last
-        epoch's model is one draw from a wandering sequence; the mean is a
-        steadier one. ``0`` keeps the last weights. Not used by ``partial_fit``
-        or with ``early_stopping`` (which restores the best weights).
+        End each ``fit`` with the mean of the weights at the end of its last
+        ``weight_averaging * max_epochs`` epochs; ``0`` keeps the last weights
+        (see AdversarialAutoencoder).
     precision : {{"float32", "bfloat16", "auto"}}, default="float32"
     encoder, decoder : torch.nn.Module or callable, default=None
         Bodies of the encoder (``n_features -> n_categories + n_components``, logits
