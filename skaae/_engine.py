@@ -195,7 +195,7 @@ class TrainingEngine:
         first_epoch = len(history)
         progress = _Progress(self.verbose, n_epochs, n_samples, [s.name for s in self.steps])
         stopped_early = False
-        averages, n_averaged = None, 0
+        averages, n_averaged, interrupted = None, 0, False
         for net in self.networks.values():
             net.train()
         try:
@@ -269,7 +269,8 @@ class TrainingEngine:
                 net.eval()
         if best_state is not None:
             self._load_state(best_state)
-        elif n_averaged > 1:
+        elif n_averaged > 1 and not interrupted:
+            # An interrupted run keeps its last weights, as its warning says.
             with torch.no_grad():
                 for param, average in zip(self._all_params(), averages):
                     param.copy_(average)
