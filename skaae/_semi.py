@@ -7,11 +7,13 @@ categorical distribution on the softmax of the logits, another imposes the
 mini-batch; without (``ClusteringAAE``) the categories become clusters.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, ClusterMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
@@ -706,7 +708,22 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         """
         self._fit(X, None)
         self.labels_ = self.predict(X)
+        self._warn_if_collapsed()
         return self
+
+    def _warn_if_collapsed(self):
+        # The categorical prior asks for every cluster in equal shares; a code
+        # that fills fewer than half of them has lost the adversarial game, and
+        # its clusters would mislead rather than merely disappoint.
+        n_used = len(np.unique(self.labels_))
+        if n_used < min(self.n_clusters, len(self.labels_)) / 2:
+            warnings.warn(
+                f"ClusteringAAE put the {len(self.labels_)} training samples in only "
+                f"{n_used} of its n_clusters={self.n_clusters} clusters: the categorical "
+                "code collapsed. Try more max_epochs, a lower learning_rate_init or "
+                "generator_learning_rate, or a larger discriminator_noise.",
+                ConvergenceWarning,
+            )
 
     def predict(self, X):
         """The cluster of each sample (its most probable category).

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
@@ -202,9 +203,18 @@ def test_clustering_without_discriminator_noise_collapses(split):
     # Documents why discriminator_noise defaults to 0.3 for the categorical models.
     X_train, _, _, _ = split
     collapsed = model(ClusteringAAE, n_clusters=16, max_epochs=15, discriminator_noise=0.0)
-    assert len(np.unique(collapsed.fit(X_train).labels_)) <= 3
+    with pytest.warns(ConvergenceWarning, match="collapsed"):  # the user is told, not misled
+        collapsed.fit(X_train)
+    assert len(np.unique(collapsed.labels_)) <= 3
 
 
+def test_identical_rows_collapse_with_a_warning():
+    X = np.ones((30, 5))
+    with pytest.warns(ConvergenceWarning, match="only 1 of its n_clusters=4"):
+        model(ClusteringAAE, n_clusters=4, max_epochs=2).fit(X)
+
+
+@pytest.mark.filterwarnings("ignore:ClusteringAAE put:sklearn.exceptions.ConvergenceWarning")
 def test_clustering_surface(digits):
     X, _ = digits
     clusterer = model(ClusteringAAE, n_clusters=5, max_epochs=2)
