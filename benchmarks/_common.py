@@ -182,6 +182,18 @@ def run_aae_safely(cell, function):
         cell.note = f"failed ({type(error).__name__})"
 
 
+def print_aligned(title, header, rows):
+    """Print ``title``, then a markdown table: first column left-aligned, the others right."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}\n")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
+    print("| " + " | ".join("-" * w if i == 0 else "-" * (w - 1) + ":"
+                            for i, w in enumerate(widths)) + " |")
+    for row in rows:
+        print("| " + " | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                                for i, (c, w) in enumerate(zip(row, widths))) + " |")
+
+
 def print_table(title, setting_names, peer_rows, aae_row, seconds_label="fit s"):
     """Markdown table: one row per method, an error and a time column per setting.
 
@@ -211,13 +223,6 @@ def print_table(title, setting_names, peer_rows, aae_row, seconds_label="fit s")
         ratio_row += [f"{ratio:.2f}x (vs {best_name})", ""]
     rows.append(ratio_row)
 
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    print(f"\n{title}\n")
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
-    print("| " + " | ".join("-" * w if i == 0 else "-" * (w - 1) + ":"
-                            for i, w in enumerate(widths)) + " |")
-    for row in rows:
-        print("| " + " | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                                for i, (c, w) in enumerate(zip(row, widths))) + " |")
+    print_aligned(title, header, rows)
     if any(cell.warned for cells in [*peer_rows.values(), *aae_row.values()] for cell in cells):
         print("\n* a ConvergenceWarning was raised in at least one run of this cell.")

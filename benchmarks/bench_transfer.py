@@ -62,7 +62,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from _common import print_machine
+from _common import print_aligned, print_machine
 
 DIGIT_SIZE = 28
 MNIST_BOX = 20
@@ -247,14 +247,7 @@ def print_table(title, results):
         source = mean_std(result["source_s"], 1) if result["source_s"] else ""
         rows.append([name, mean_std(result["accuracy"], 4), mean_std(result["auroc"], 4),
                      source, mean_std(result["target_s"], 1)])
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    print(f"\n{title}\n")
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
-    print("| " + " | ".join("-" * w if i == 0 else "-" * (w - 1) + ":"
-                            for i, w in enumerate(widths)) + " |")
-    for row in rows:
-        print("| " + " | ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                                for i, (c, w) in enumerate(zip(row, widths))) + " |")
+    print_aligned(title, header, rows)
 
 
 # Run ----------------------------------------------------------------------------------

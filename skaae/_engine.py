@@ -277,7 +277,8 @@ class TrainingEngine:
         return stopped_early
 
     def _all_params(self):
-        return [p for net in self.networks.values() for p in net.parameters()]
+        """Every trainable parameter, network by network (a fixed order)."""
+        return [p for group in self._params.values() for p in group]
 
     def _accumulate_average(self, averages, n_averaged):
         """Fold the current parameters into their running mean (over epochs)."""
@@ -296,8 +297,7 @@ class TrainingEngine:
                 p.requires_grad_(trainable)
 
     def _weights_finite(self):
-        params = [p for group in self._params.values() for p in group]
-        return torch.stack([torch.isfinite(p).all() for p in params]).all().float()
+        return torch.stack([torch.isfinite(p).all() for p in self._all_params()]).all().float()
 
     def _raise_diverged(self, first_bad, epoch):
         first = first_bad.min().item()

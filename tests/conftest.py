@@ -43,14 +43,16 @@ def small_digits(digits):
 
 
 @pytest.fixture(scope="module")
-def tiny_autoencoder(small_digits):
+def autoencoder(small_digits):
+    """A fitted AdversarialAutoencoder with a 2-D code (tiny networks)."""
     from skaae import AdversarialAutoencoder
 
     return AdversarialAutoencoder(n_components=2, **TINY).fit(small_digits[0])
 
 
 @pytest.fixture(scope="module")
-def tiny_supervised(small_digits):
+def supervised(small_digits):
+    """A fitted SupervisedAAE with a 2-D style code (tiny networks)."""
     from skaae import SupervisedAAE
 
     return SupervisedAAE(n_components=2, **TINY).fit(*small_digits)

@@ -21,16 +21,6 @@ from skaae.latent import (  # noqa: E402
 pytestmark = pytest.mark.usefixtures("close_figures")
 
 
-@pytest.fixture(scope="module")
-def autoencoder(tiny_autoencoder):
-    return tiny_autoencoder
-
-
-@pytest.fixture(scope="module")
-def supervised(tiny_supervised):
-    return tiny_supervised
-
-
 # -- easing and interpolate ----------------------------------------------------
 @pytest.mark.parametrize("easing", ["linear", "cos2"])
 def test_interpolation_ends_are_the_inputs_exactly(easing):

@@ -26,16 +26,6 @@ from skaae.priors import MixturePrior  # noqa: E402
 pytestmark = pytest.mark.usefixtures("close_figures")
 
 
-@pytest.fixture(scope="module")
-def autoencoder(tiny_autoencoder):
-    return tiny_autoencoder
-
-
-@pytest.fixture(scope="module")
-def supervised(tiny_supervised):
-    return tiny_supervised
-
-
 # -- images ----------------------------------------------------------------------
 def test_grey_and_colour_rows_become_images():
     grey = _as_images(np.zeros((5, 12)), (3, 4))
