@@ -116,8 +116,8 @@ def main():
             def measure_aae():
                 model = timed(cell, lambda: ClusteringAAE(
                     n_clusters=n_clusters, n_components=args.aae_components,
-                    max_epochs=args.aae_epochs, random_state=seed, device="cpu",
-                    **aae_parameters(args),
+                    max_epochs=args.aae_epochs, random_state=seed,
+                    **{"device": "cpu", **aae_parameters(args)},
                 ).fit(X_train))
                 cell.errors.append(held_out_error(model, X_train, y_train, X_test, y_test))
                 print(f"  seed {seed}, {n_clusters} clusters, {aae_name}: "

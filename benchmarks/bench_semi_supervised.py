@@ -116,7 +116,9 @@ def main():
     peer_rows, aae_name = None, "SemiSupervisedAAE"
     aae_cells = [Cell() for _ in LABELS_PER_CLASS]
     style_accuracies = [[] for _ in LABELS_PER_CLASS]
-    style_option = {"independent_style": False} if args.plain_style else {}
+    style_option = {"device": "cpu"}
+    if args.plain_style:
+        style_option["independent_style"] = False
     style_option.update(aae_parameters(args))
     if SemiSupervisedAAE is None:
         for cell in aae_cells:
@@ -146,7 +148,7 @@ def main():
             def measure_aae():
                 model = timed(cell, lambda: SemiSupervisedAAE(
                     n_components=args.aae_components, max_epochs=args.aae_epochs,
-                    random_state=seed, device="cpu", **style_option,
+                    random_state=seed, **style_option,
                 ).fit(X_train, y_partial))
                 cell.errors.append(np.mean(model.predict(X_test) != y_test))
                 probe = LogisticRegression(max_iter=2000).fit(model.transform(X_train), y_train)

@@ -66,7 +66,7 @@ N_CLASSES = 10
 
 # -- the reference: the loop users write by hand ------------------------------------
 def tutorial_loop(X, n_components, epochs, *, bf16=False, compile=False, seed=0,
-                  max_batches=None):
+                  max_batches=None, device="cpu"):
     """The tutorial's three phases per batch, each with its own encoder pass.
 
     Returns the duration of each epoch. ``compile=True`` runs the three networks
@@ -82,6 +82,7 @@ def tutorial_loop(X, n_components, epochs, *, bf16=False, compile=False, seed=0,
 
     encoder, decoder = mlp(n_features, n_components), mlp(n_components, n_features, nn.Sigmoid())
     discriminator = mlp(n_components, 1, nn.Sigmoid())
+    encoder, decoder, discriminator = (net.to(device) for net in (encoder, decoder, discriminator))
     if compile:
         encoder, decoder, discriminator = map(torch.compile, (encoder, decoder, discriminator))
     opt_decoder = torch.optim.Adam(decoder.parameters(), lr=1e-3)
@@ -94,20 +95,23 @@ def tutorial_loop(X, n_components, epochs, *, bf16=False, compile=False, seed=0,
     )
     tiny = 1e-8
     durations = []
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16):
         for _ in range(epochs):
             start = time.perf_counter()
             for batch_index, (x,) in enumerate(loader):
                 if max_batches is not None and batch_index >= max_batches:
                     break
+                x = x.to(device)
                 # Reconstruction.
                 opt_encoder.zero_grad(); opt_decoder.zero_grad()
                 x_hat = decoder(encoder(x)).float()
-                loss = nn.functional.binary_cross_entropy(x_hat + tiny, x)
+                # CUDA's autocast refuses binary_cross_entropy; it runs in fp32 anyway.
+                with torch.autocast(torch.device(device).type, enabled=False):
+                    loss = nn.functional.binary_cross_entropy(x_hat + tiny, x)
                 loss.backward(); opt_encoder.step(); opt_decoder.step()
                 # Discriminator.
                 encoder.eval()
-                z_real = torch.randn(len(x), n_components)
+                z_real = torch.randn(len(x), n_components, device=device)
                 z_fake = encoder(x)
                 d_loss = -torch.mean(torch.log(discriminator(z_real).float() + tiny)
                                      + torch.log(1 - discriminator(z_fake).float() + tiny))
@@ -116,24 +120,25 @@ def tutorial_loop(X, n_components, epochs, *, bf16=False, compile=False, seed=0,
                 encoder.train()
                 g_loss = -torch.mean(torch.log(discriminator(encoder(x)).float() + tiny))
                 opt_generator.zero_grad(); g_loss.backward(); opt_generator.step()
+            _synchronize(device)
             durations.append(time.perf_counter() - start)
     return durations
 
 
 # -- skaae ---------------------------------------------------------------------------
-def make_aae(n_components, precision, epochs, seed=0):
+def make_aae(n_components, precision, epochs, seed=0, device="cpu"):
     return AdversarialAutoencoder(
         n_components=n_components, hidden_layer_sizes=(HIDDEN, HIDDEN),
         discriminator_hidden_layer_sizes=(HIDDEN, HIDDEN), batch_size=BATCH, max_epochs=epochs,
-        reconstruction_loss="bce", precision=precision, device="cpu", random_state=seed,
+        reconstruction_loss="bce", precision=precision, device=device, random_state=seed,
     )
 
 
-def make_semi(precision, epochs, seed=0):
+def make_semi(precision, epochs, seed=0, device="cpu"):
     return SemiSupervisedAAE(
         n_components=10, hidden_layer_sizes=(HIDDEN, HIDDEN),
         discriminator_hidden_layer_sizes=(HIDDEN, HIDDEN), batch_size=BATCH, max_epochs=epochs,
-        reconstruction_loss="bce", precision=precision, device="cpu", random_state=seed,
+        reconstruction_loss="bce", precision=precision, device=device, random_state=seed,
     )
 
 
@@ -165,49 +170,56 @@ def linear_shapes(n_features, n_components):
     return encoder + decoder + discriminator
 
 
-def matmul_ceiling(shapes, dtype, *, repeats=5, iterations=10):
+def matmul_ceiling(shapes, dtype, *, repeats=5, iterations=10, device="cpu"):
     """GFLOP/s of the forward, input-gradient and weight-gradient products of ``shapes``."""
     products = []
     for n_in, n_out in shapes:
-        x = torch.randn(BATCH, n_in, dtype=dtype)
-        w = torch.randn(n_out, n_in, dtype=dtype)
-        g = torch.randn(BATCH, n_out, dtype=dtype)
+        x = torch.randn(BATCH, n_in, dtype=dtype, device=device)
+        w = torch.randn(n_out, n_in, dtype=dtype, device=device)
+        g = torch.randn(BATCH, n_out, dtype=dtype, device=device)
         products += [(x, w.t()), (g, w), (g.t(), x)]
     flops = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b in products) * iterations
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(iterations):
-            for a, b in products:
-                torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, _timed(lambda: [torch.mm(a, b) for _ in range(iterations)
+                                         for a, b in products], device))
     return flops / best / 1e9
 
 
-def square_ceiling(dtype, size=2048, repeats=3):
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+def square_ceiling(dtype, size=2048, repeats=3, device="cpu"):
+    a = torch.randn(size, size, dtype=dtype, device=device)
+    b = torch.randn(size, size, dtype=dtype, device=device)
     torch.mm(a, b)
-    best = min(_timed(lambda: torch.mm(a, b)) for _ in range(repeats))
+    best = min(_timed(lambda: torch.mm(a, b), device) for _ in range(repeats))
     return 2 * size**3 / best / 1e9
 
 
-def _timed(function):
+def _synchronize(device):
+    # CUDA kernels run asynchronously: a timer must wait for the queued work.
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _timed(function, device="cpu"):
+    _synchronize(device)
     start = time.perf_counter()
     function()
+    _synchronize(device)
     return time.perf_counter() - start
 
 
-def best_rate(function, n_samples, repeats):
-    return max(n_samples / _timed(function) for _ in range(repeats))
+def best_rate(function, n_samples, repeats, device="cpu"):
+    return max(n_samples / _timed(function, device) for _ in range(repeats))
 
 
-def load_rows(n_samples, seed=0):
+def load_rows(n_samples, seed=0, directory=None):
     """``n_samples`` rows of 784 features in [0, 1] and their labels, plus held-out rows."""
     try:
         from skaae.datasets import load_fashion_mnist
 
-        X, y = load_fashion_mnist(kind="train")
-        X_test, y_test = load_fashion_mnist(kind="test")
+        folder = {} if directory is None else {"directory": directory}
+        X, y = load_fashion_mnist(**folder, kind="train")
+        X_test, y_test = load_fashion_mnist(**folder, kind="test")
         source = "Fashion-MNIST"
     except (FileNotFoundError, OSError):
         digits = load_digits()
@@ -261,18 +273,19 @@ def print_table(header, rows):
 
 
 def training_section(args, X, y):
-    n = len(X)
+    n, device = len(X), args.device
     y_semi = partially_labeled(y, 100)
     # One ceiling for every row: the products of the z=10 AAE's layers. The other
     # models run products of the same dominant shapes (1000 x 1000 at batch 100);
     # they differ only in the thin first and last layers of the codes' side.
     ceilings = {
-        "fp32": matmul_ceiling(linear_shapes(X.shape[1], 10), torch.float32),
-        "bf16": matmul_ceiling(linear_shapes(X.shape[1], 10), torch.bfloat16),
+        short: matmul_ceiling(linear_shapes(X.shape[1], 10), dtype, device=device)
+        for short, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16))
     }
     print(f"matmul ceiling of these layers at batch {BATCH}: fp32 {ceilings['fp32']:.0f} GFLOP/s, "
           f"bf16 {ceilings['bf16']:.0f} GFLOP/s; 2048-square products: fp32 "
-          f"{square_ceiling(torch.float32):.0f}, bf16 {square_ceiling(torch.bfloat16):.0f} GFLOP/s\n")
+          f"{square_ceiling(torch.float32, device=device):.0f}, "
+          f"bf16 {square_ceiling(torch.bfloat16, device=device):.0f} GFLOP/s\n")
 
     runs = []  # (model, training, precision, train(epochs), count flops, reference name)
     for z in (2, 10):
@@ -280,30 +293,32 @@ def training_section(args, X, y):
         reference = f"{model}/tutorial loop fp32"
         runs += [
             (model, "tutorial loop", "fp32",
-             lambda e, z=z: tutorial_loop(X, z, e),
-             lambda z=z: tutorial_loop(X[:BATCH], z, 1), reference),
+             lambda e, z=z: tutorial_loop(X, z, e, device=device),
+             lambda z=z: tutorial_loop(X[:BATCH], z, 1, device=device), reference),
             (model, "tutorial loop + autocast", "bf16",
-             lambda e, z=z: tutorial_loop(X, z, e, bf16=True),
-             lambda z=z: tutorial_loop(X[:BATCH], z, 1, bf16=True), reference),
+             lambda e, z=z: tutorial_loop(X, z, e, bf16=True, device=device),
+             lambda z=z: tutorial_loop(X[:BATCH], z, 1, bf16=True, device=device), reference),
         ]
         for precision, short in (("float32", "fp32"), ("bfloat16", "bf16")):
             runs.append((
                 model, "skaae", short,
-                lambda e, z=z, p=precision: make_aae(z, p, e).fit(X),
-                lambda z=z, p=precision: make_aae(z, p, 1).fit(X[:BATCH]), reference,
+                lambda e, z=z, p=precision: make_aae(z, p, e, device=device).fit(X),
+                lambda z=z, p=precision: make_aae(z, p, 1, device=device).fit(X[:BATCH]),
+                reference,
             ))
     for precision, short in (("float32", "fp32"), ("bfloat16", "bf16")):
         runs.append((
             "SemiSupervisedAAE 784-1000-1000-(10+10)", "skaae", short,
-            lambda e, p=precision: make_semi(p, e).fit(X, y_semi),
-            lambda p=precision: make_semi(p, 1).fit(X[:BATCH], y_semi[:BATCH]), None,
+            lambda e, p=precision: make_semi(p, e, device=device).fit(X, y_semi),
+            lambda p=precision: make_semi(p, 1, device=device).fit(X[:BATCH], y_semi[:BATCH]),
+            None,
         ))
 
     rates = {}
     for _ in range(args.repeats):  # interleaved, so a change of load hits every run alike
         for model, training, precision, train, _, _ in runs:
             key = f"{model}/{training} {precision}"
-            rate = n * args.epochs / _timed(lambda: train(args.epochs))
+            rate = n * args.epochs / _timed(lambda: train(args.epochs), device)
             rates[key] = max(rates.get(key, 0.0), rate)
     rows, achieved_by_key, flops_by_key = [], {}, {}
     for model, training, precision, _, count, reference in runs:
@@ -316,6 +331,8 @@ def training_section(args, X, y):
                      f"{100 * achieved / ceilings[precision]:.0f}%"])
     print_table(["model", "training", "precision", "samples/s", "vs tutorial fp32",
                  "MFLOP/sample", "GFLOP/s", "of matmul ceiling"], rows)
+    if torch.device(device).type != "cpu":
+        return ceilings  # the bound below times CPU memory traffic
     key = "AAE 784-1000-1000-10/skaae {}"
     bound_section(X.shape[1], ceilings, flops_by_key[key.format("bf16")],
                   {p: achieved_by_key[key.format(p)] for p in ("fp32", "bf16")})
@@ -401,14 +418,15 @@ def bound_section(n_features, ceilings, flops_per_sample, achieved):
     )
 
 
-def compile_section(X, repeats):
+def compile_section(args, X, repeats):
     """The tutorial loop with and without ``torch.compile`` of its three networks."""
     rows = []
     for bf16, short in ((False, "fp32"), (True, "bf16")):
         rates, first_epoch_extra = {False: 0.0, True: 0.0}, None
         for _ in range(repeats):  # interleaved, so a change of load hits both alike
             for compile in (False, True):
-                first, *steady = tutorial_loop(X, 10, 3, bf16=bf16, compile=compile)
+                first, *steady = tutorial_loop(X, 10, 3, bf16=bf16, compile=compile,
+                                               device=args.device)
                 rates[compile] = max(rates[compile], len(X) / min(steady))
                 if compile and first_epoch_extra is None:
                     first_epoch_extra = first - min(steady)
@@ -420,8 +438,8 @@ def compile_section(X, repeats):
 
 def inference_section(args, X, y):
     X_big = np.concatenate([X] * max(1, 20000 // len(X)))[:20000]
-    aae = make_aae(10, "float32", 1).fit(X)
-    semi = make_semi("float32", 1).fit(X, partially_labeled(y, 100))
+    aae = make_aae(10, "float32", 1, device=args.device).fit(X)
+    semi = make_semi("float32", 1, device=args.device).fit(X, partially_labeled(y, 100))
     rows = []
     for precision, short in (("float32", "fp32"), ("bfloat16", "bf16")):
         for name, model, method in (("AAE z=10", aae, "transform"),
@@ -429,7 +447,7 @@ def inference_section(args, X, y):
             model.set_params(precision=precision)
             function = getattr(model, method)
             function(X_big[:1000])
-            rate = best_rate(lambda: function(X_big), len(X_big), args.repeats + 1)
+            rate = best_rate(lambda: function(X_big), len(X_big), args.repeats + 1, args.device)
             rows.append([f"{name}.{method}", short, f"{rate:,.0f}"])
     print_table(["inference (20,000 rows)", "precision", "samples/s"], rows)
 
@@ -443,15 +461,30 @@ def memory_section():
                 rows)
 
 
+def gpu_memory_section(X_full, device):
+    """Peak GPU memory that ``fit`` allocates, on all rows given, one epoch."""
+    rows = []
+    for precision in ("float32", "bfloat16"):
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device) / 2**20
+        make_aae(2, precision, 1, device=device).fit(X_full)
+        peak = torch.cuda.max_memory_allocated(device) / 2**20
+        rows.append([f"fit, {len(X_full):,} x {X_full.shape[1]}, 1 epoch", precision,
+                     f"{before:,.0f}", f"{peak:,.0f}"])
+    print_table(["peak GPU memory", "precision", "allocated before fit (MB)",
+                 "peak during fit (MB)"], rows)
+
+
 def quality_section(args, X, y, X_test, y_test):
     rows = []
     y_semi = partially_labeled(y, 10)
     for seed in (0, 1):
         for precision in ("float32", "bfloat16"):
-            aae = make_aae(10, precision, args.quality_epochs, seed).fit(X)
+            aae = make_aae(10, precision, args.quality_epochs, seed, args.device).fit(X)
             knn = KNeighborsClassifier(5).fit(aae.transform(X), y)
             knn_error = 100 * (1 - knn.score(aae.transform(X_test), y_test))
-            semi = make_semi(precision, args.quality_epochs, seed).fit(X, y_semi)
+            semi = make_semi(precision, args.quality_epochs, seed, args.device).fit(X, y_semi)
             semi_error = 100 * (1 - semi.score(X_test, y_test))
             rows.append([str(seed), precision, f"{-aae.score(X_test):.4f}", f"{knn_error:.2f}",
                          f"{semi_error:.2f}"])
@@ -501,20 +534,35 @@ def main():
                         help="also time the tutorial loop's networks under torch.compile")
     parser.add_argument("--profile", action="store_true",
                         help="also print where skaae's training time goes (torch.profiler)")
+    parser.add_argument("--device", default="cpu",
+                        help="where both the tutorial loop and skaae train, e.g. cuda "
+                             "(default cpu); the bound, profile and CPU memory sections are "
+                             "CPU-only")
+    parser.add_argument("--fashion-directory", default=None,
+                        help="folder of the Fashion-MNIST IDX files (default: skaae's default)")
     args = parser.parse_args()
-    X, y, X_test, y_test, source = load_rows(args.n_samples)
+    on_cpu = torch.device(args.device).type == "cpu"
+    if not on_cpu and not torch.cuda.is_available():
+        raise SystemExit(f"--device {args.device}: PyTorch sees no CUDA GPU here.")
+    X, y, X_test, y_test, source = load_rows(args.n_samples, directory=args.fashion_directory)
     print_machine()
+    if not on_cpu:
+        print(f"device: {torch.cuda.get_device_name(args.device)}, CUDA {torch.version.cuda}")
     print(f"data: {source}, {X.shape[0]:,} x {X.shape[1]} for training; batch {BATCH}; "
           f"{args.epochs} epochs per timing, best of {args.repeats}\n")
     if not args.skip_speed:
         training_section(args, X, y)
         inference_section(args, X, y)
-        if args.profile:
+        if args.profile and on_cpu:
             profile_section(X)
         if args.try_compile:
-            compile_section(X, args.repeats)
+            compile_section(args, X, args.repeats)
     if not (args.skip_memory or args.skip_speed):
-        memory_section()
+        if on_cpu:
+            memory_section()
+        else:
+            gpu_memory_section(load_rows(60000, directory=args.fashion_directory)[0],
+                               args.device)
     if not args.skip_quality:
         print(f"quality after {args.quality_epochs} epochs on {len(X):,} rows, "
               f"{len(X_test):,} held-out rows:\n")

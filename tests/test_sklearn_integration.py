@@ -124,12 +124,24 @@ def test_model_fitted_on_cuda_loads_on_a_cpu_only_machine(digits):
 def test_pickle_stores_cpu_tensors_whatever_the_device(digits, monkeypatch):
     X, _ = digits
     model = small().fit(X[:100])
+    encoder = model.encoder_
     model.device_ = torch.device("cuda")
     state = model.__getstate__()
     assert state["device_"] == "cuda"
     assert all(p.device.type == "cpu" for p in state["encoder_"].parameters())
-    # The live model was not moved.
-    assert model.encoder_ is model._networks["encoder"]
+    # The live model was not touched.
+    assert model.device_ == torch.device("cuda")
+    assert model.encoder_ is encoder and model._networks["encoder"] is encoder
+
+
+def test_pickling_leaves_the_live_model_training_as_before(digits):
+    # Saving a model mid-way (a checkpoint) must not change how it continues.
+    X, _ = digits
+    saved, untouched = small(warm_start=True).fit(X[:200]), small(warm_start=True).fit(X[:200])
+    pickle.dumps(saved)
+    saved.fit(X[:200])
+    untouched.fit(X[:200])
+    np.testing.assert_array_equal(saved.transform(X[:20]), untouched.transform(X[:20]))
 
 
 def test_unfitted_model_pickles(digits):

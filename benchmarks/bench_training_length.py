@@ -1,0 +1,145 @@
+"""Test error against training length: one AAE trained on, checkpoint by checkpoint.
+
+Answers "would more epochs help?" in one run instead of one run per budget.
+For each seed the data is split as in the quality benchmarks, the best peer of
+that benchmark is fitted once (same split, same labels), and the AAE trains
+with ``warm_start=True``: each checkpoint continues the same optimisation
+(skaae has no learning-rate schedule, so this equals one longer ``fit`` up to
+the random draws), and its test error is measured there.
+
+- ``--model semi``: ``SemiSupervisedAAE`` with ``--labels-per-class`` labels
+  per class, against the peers of ``bench_semi_supervised.py``;
+- ``--model clustering``: ``ClusteringAAE(n_clusters=--n-clusters)``, scored
+  with the paper's clustering error, against the peers of ``bench_clustering.py``.
+
+Weight averaging is off (it acts within one ``fit`` call); pass
+``--aae-param device=cuda`` to train on a GPU.
+
+Usage::
+
+    python benchmarks/bench_training_length.py --dataset digits --model semi \
+        --checkpoints 25 50 100 200 400 [--seeds 0 1 2]
+    python benchmarks/bench_training_length.py --dataset fashion --n-train 10000 \
+        --model clustering --n-clusters 16 --checkpoints 10 20 50 100
+
+Prints, per checkpoint, the AAE's test error (mean ± std over the seeds), its
+cumulative training time, and its error over the best peer's.
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+import bench_clustering
+import bench_semi_supervised
+from _common import (
+    aae_parameters,
+    add_common_arguments,
+    describe_data,
+    load_split,
+    print_aligned,
+    print_machine,
+)
+
+
+def peer_errors(args, seed, X_train, y_fit, y_train, X_test, y_test):
+    """Name -> test error of each peer of the matching quality benchmark."""
+    errors = {}
+    if args.model == "semi":
+        for name, fit in bench_semi_supervised.make_peers(args.dataset, seed).items():
+            errors[name] = np.mean(fit(X_train, y_fit).predict(X_test) != y_test)
+    else:
+        for name, fit in bench_clustering.make_peers(args.dataset, seed).items():
+            model = fit(X_train, args.n_clusters)
+            errors[name] = bench_clustering.held_out_error(model, X_train, y_train, X_test,
+                                                           y_test)
+    return errors
+
+
+def make_aae(args, seed):
+    import skaae
+
+    common = dict(n_components=args.aae_components, random_state=seed, warm_start=True,
+                  weight_averaging=0.0)
+    common.update({"device": "cpu", **aae_parameters(args)})
+    if args.model == "semi":
+        return skaae.SemiSupervisedAAE(**common)
+    return skaae.ClusteringAAE(n_clusters=args.n_clusters, **common)
+
+
+def aae_error(args, model, X_train, y_train, X_test, y_test):
+    if args.model == "semi":
+        return np.mean(model.predict(X_test) != y_test)
+    return bench_clustering.held_out_error(model, X_train, y_train, X_test, y_test)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_arguments(parser, default_aae_components=4)
+    parser.add_argument("--model", choices=["semi", "clustering"], default="semi")
+    parser.add_argument("--labels-per-class", type=int, default=10,
+                        help="semi only: labeled training points per class (default 10)")
+    parser.add_argument("--n-clusters", type=int, default=16,
+                        help="clustering only (default 16)")
+    parser.add_argument("--checkpoints", type=int, nargs="+", default=[25, 50, 100, 200],
+                        help="total epochs at which the test error is measured")
+    args = parser.parse_args()
+    checkpoints = sorted(set(args.checkpoints))
+    if checkpoints[0] < 1:
+        raise SystemExit("--checkpoints must be positive epoch counts.")
+    print_machine()
+
+    errors = {epochs: [] for epochs in checkpoints}
+    seconds = {epochs: [] for epochs in checkpoints}
+    best_peer_errors, best_peer_names = [], set()
+    for seed in args.seeds:
+        X_train, y_train, X_test, y_test = load_split(args, seed)
+        y_fit = None
+        if args.model == "semi":
+            y_fit = bench_semi_supervised.hide_labels(y_train, args.labels_per_class, seed)
+        if seed == args.seeds[0]:
+            print(describe_data(args, X_train, X_test))
+            setting = (f"{args.labels_per_class} labels/class" if args.model == "semi"
+                       else f"{args.n_clusters} clusters")
+            print(f"seeds {args.seeds}; {args.model}, {setting}; AAE: "
+                  f"n_components={args.aae_components}"
+                  + "".join(f", {k}={v!r}" for k, v in aae_parameters(args).items()))
+        peers = peer_errors(args, seed, X_train, y_fit, y_train, X_test, y_test)
+        best = min(peers, key=peers.get)
+        best_peer_errors.append(peers[best])
+        best_peer_names.add(best)
+        print(f"  seed {seed}: best peer {best} {100 * peers[best]:.2f}%", flush=True)
+
+        model, done, elapsed = make_aae(args, seed), 0, 0.0
+        for epochs in checkpoints:
+            model.set_params(max_epochs=epochs - done)
+            start = time.perf_counter()
+            model.fit(X_train, y_fit) if y_fit is not None else model.fit(X_train)
+            elapsed += time.perf_counter() - start
+            done = epochs
+            errors[epochs].append(aae_error(args, model, X_train, y_train, X_test, y_test))
+            seconds[epochs].append(elapsed)
+            print(f"  seed {seed}, {epochs} epochs: {100 * errors[epochs][-1]:.2f}% "
+                  f"after {elapsed:.0f}s", flush=True)
+
+    best_peer = np.mean(best_peer_errors)
+    rows = [["best peer: " + ", ".join(sorted(best_peer_names)),
+             _mean_std(best_peer_errors), "", "1.00x"]]
+    for epochs in checkpoints:
+        rows.append([f"AAE, {epochs} epochs", _mean_std(errors[epochs]),
+                     f"{np.mean(seconds[epochs]):.0f}",
+                     f"{np.mean(errors[epochs]) / best_peer:.2f}x" if best_peer else "n/a"])
+    print_aligned(f"Test error against training length on {args.dataset}, "
+                  f"{len(args.seeds)} seed(s)",
+                  ["method", "error %", "training s (cumulative)", "vs best peer"], rows)
+
+
+def _mean_std(values):
+    if len(values) == 1:
+        return f"{100 * values[0]:.2f}"
+    return f"{100 * np.mean(values):.2f} ± {100 * np.std(values):.2f}"
+
+
+if __name__ == "__main__":
+    main()
