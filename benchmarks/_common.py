@@ -63,6 +63,12 @@ def aae_parameters(args):
     return parameters
 
 
+def describe_aae(args, **settings):
+    """The AAE's settings as ``name=value, ...``: n_components, ``settings``, then ``--aae-param``."""
+    settings = {"n_components": args.aae_components, **settings, **aae_parameters(args)}
+    return ", ".join(f"{name}={value!r}" for name, value in settings.items())
+
+
 def cpu_description():
     """CPU model from ``lscpu``, or the platform's processor name."""
     try:

@@ -31,6 +31,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import make_pipeline
 
 from _common import (
+    describe_aae,
     Cell,
     aae_parameters,
     add_common_arguments,
@@ -96,9 +97,7 @@ def main():
         X_train, y_train, X_test, y_test = load_split(args, seed)
         if seed == args.seeds[0]:
             print(describe_data(args, X_train, X_test))
-            print(f"seeds {args.seeds}; AAE: n_components={args.aae_components}, "
-                  f"max_epochs={args.aae_epochs}"
-                  + "".join(f", {k}={v!r}" for k, v in aae_parameters(args).items()))
+            print(f"seeds {args.seeds}; AAE: {describe_aae(args, max_epochs=args.aae_epochs)}")
         peers = make_peers(args.dataset, seed)
         if peer_rows is None:
             peer_rows = {name: [Cell() for _ in CLUSTER_COUNTS] for name in peers}

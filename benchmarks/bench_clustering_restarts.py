@@ -31,6 +31,7 @@ from sklearn.metrics import adjusted_rand_score
 
 import bench_clustering
 from _common import (
+    describe_aae,
     aae_parameters,
     add_common_arguments,
     describe_data,
@@ -69,10 +70,8 @@ def main():
         X_train, y_train, X_test, y_test = load_split(args, seed)
         if seed == args.seeds[0]:
             print(describe_data(args, X_train, X_test))
-            print(f"seeds {args.seeds}; {args.restarts} restarts of ClusteringAAE("
-                  f"n_clusters={args.n_clusters}, n_components={args.aae_components}, "
-                  f"max_epochs={args.aae_epochs}"
-                  + "".join(f", {k}={v!r}" for k, v in aae_parameters(args).items()) + ")")
+            settings = describe_aae(args, n_clusters=args.n_clusters, max_epochs=args.aae_epochs)
+            print(f"seeds {args.seeds}; {args.restarts} restarts of ClusteringAAE({settings})")
         n_pca = bench_clustering.PCA_COMPONENTS[args.dataset]
         Z = PCA(n_pca, random_state=seed).fit_transform(X_train)
         kmeans = bench_clustering.make_peers(args.dataset, seed)[f"KMeans (PCA {n_pca})"]

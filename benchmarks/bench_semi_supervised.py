@@ -41,6 +41,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
 from _common import (
+    describe_aae,
     Cell,
     aae_parameters,
     add_common_arguments,
@@ -127,9 +128,7 @@ def main():
         X_train, y_train, X_test, y_test = load_split(args, seed)
         if seed == args.seeds[0]:
             print(describe_data(args, X_train, X_test))
-            print(f"seeds {args.seeds}; AAE: n_components={args.aae_components}, "
-                  f"max_epochs={args.aae_epochs}"
-                  + "".join(f", {k}={v!r}" for k, v in aae_parameters(args).items()))
+            print(f"seeds {args.seeds}; AAE: {describe_aae(args, max_epochs=args.aae_epochs)}")
         peers = make_peers(args.dataset, seed)
         if peer_rows is None:
             peer_rows = {name: [Cell() for _ in LABELS_PER_CLASS] for name in peers}

@@ -34,6 +34,7 @@ import numpy as np
 import bench_clustering
 import bench_semi_supervised
 from _common import (
+    describe_aae,
     aae_parameters,
     add_common_arguments,
     describe_data,
@@ -102,9 +103,7 @@ def main():
             print(describe_data(args, X_train, X_test))
             setting = (f"{args.labels_per_class} labels/class" if args.model == "semi"
                        else f"{args.n_clusters} clusters")
-            print(f"seeds {args.seeds}; {args.model}, {setting}; AAE: "
-                  f"n_components={args.aae_components}"
-                  + "".join(f", {k}={v!r}" for k, v in aae_parameters(args).items()))
+            print(f"seeds {args.seeds}; {args.model}, {setting}; AAE: {describe_aae(args)}")
         peers = peer_errors(args, seed, X_train, y_fit, y_train, X_test, y_test)
         best = min(peers, key=peers.get)
         best_peer_errors.append(peers[best])
