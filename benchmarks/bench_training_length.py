@@ -27,6 +27,8 @@ cumulative training time, and its error over the best peer's.
 """
 
 import argparse
+import signal
+import sys
 import time
 
 import numpy as np
@@ -90,10 +92,20 @@ def main():
     if checkpoints[0] < 1:
         raise SystemExit("--checkpoints must be positive epoch counts.")
     print_machine()
+    # A time limit (``timeout`` sends SIGTERM) still gets the table of what was measured.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     errors = {epochs: [] for epochs in checkpoints}
     seconds = {epochs: [] for epochs in checkpoints}
     best_peer_errors, best_peer_names = [], set()
+    try:
+        measure(args, checkpoints, errors, seconds, best_peer_errors, best_peer_names)
+    finally:
+        print_results(args, checkpoints, errors, seconds, best_peer_errors, best_peer_names)
+
+
+def measure(args, checkpoints, errors, seconds, best_peer_errors, best_peer_names):
+    """Fill ``errors`` and ``seconds`` (per checkpoint) and the best peers, seed by seed."""
     for seed in args.seeds:
         X_train, y_train, X_test, y_test = load_split(args, seed)
         y_fit = None
@@ -122,15 +134,21 @@ def main():
             print(f"  seed {seed}, {epochs} epochs: {100 * errors[epochs][-1]:.2f}% "
                   f"after {elapsed:.0f}s", flush=True)
 
-    best_peer = np.mean(best_peer_errors)
+
+def print_results(args, checkpoints, errors, seconds, best_peer_errors, best_peer_names):
+    if not best_peer_errors:
+        return
     rows = [["best peer: " + ", ".join(sorted(best_peer_names)),
              _mean_std(best_peer_errors), "", "1.00x"]]
-    for epochs in checkpoints:
-        rows.append([f"AAE, {epochs} epochs", _mean_std(errors[epochs]),
-                     f"{np.mean(seconds[epochs]):.0f}",
-                     f"{np.mean(errors[epochs]) / best_peer:.2f}x" if best_peer else "n/a"])
+    for epochs in (epochs for epochs in checkpoints if errors[epochs]):
+        # Against the peers of the same seeds: a stopped run has fewer at later checkpoints.
+        peer = np.mean(best_peer_errors[:len(errors[epochs])])
+        rows.append([f"AAE, {epochs} epochs ({len(errors[epochs])} seed(s))",
+                     _mean_std(errors[epochs]), f"{np.mean(seconds[epochs]):.0f}",
+                     f"{np.mean(errors[epochs]) / peer:.2f}x" if peer else "n/a"])
+    complete = all(len(errors[epochs]) == len(args.seeds) for epochs in checkpoints)
     print_aligned(f"Test error against training length on {args.dataset}, "
-                  f"{len(args.seeds)} seed(s)",
+                  f"{len(args.seeds)} seed(s)" + ("" if complete else ", stopped early"),
                   ["method", "error %", "training s (cumulative)", "vs best peer"], rows)
 
 
