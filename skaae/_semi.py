@@ -720,8 +720,9 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
             warnings.warn(
                 f"ClusteringAAE put the {len(self.labels_)} training samples in only "
                 f"{n_used} of its n_clusters={self.n_clusters} clusters: the categorical "
-                "code collapsed. Try more max_epochs, a lower learning_rate_init or "
-                "generator_learning_rate, or a larger discriminator_noise.",
+                "code collapsed. Try a larger discriminator_noise (0.6 rescued the "
+                "convolutional networks on Fashion-MNIST), more max_epochs, or a lower "
+                "learning_rate_init.",
                 ConvergenceWarning,
             )
 
