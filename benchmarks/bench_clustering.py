@@ -31,10 +31,10 @@ from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import make_pipeline
 
 from _common import (
-    describe_aae,
     Cell,
     aae_parameters,
     add_common_arguments,
+    describe_aae,
     describe_data,
     import_aae,
     load_split,

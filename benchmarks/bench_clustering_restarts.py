@@ -31,9 +31,9 @@ from sklearn.metrics import adjusted_rand_score
 
 import bench_clustering
 from _common import (
-    describe_aae,
     aae_parameters,
     add_common_arguments,
+    describe_aae,
     describe_data,
     import_aae,
     load_split,

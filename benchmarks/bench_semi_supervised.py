@@ -41,10 +41,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 
 from _common import (
-    describe_aae,
     Cell,
     aae_parameters,
     add_common_arguments,
+    describe_aae,
     describe_data,
     import_aae,
     load_split,

@@ -373,21 +373,21 @@ def bound_section(n_features, ceilings, flops_per_sample, achieved):
         for optimizer in optimizers:
             optimizer.step()
 
+    def cast(weights, grads):
+        for t in weights:
+            t.to(torch.bfloat16)
+        for g in grads:
+            g.to(torch.float32)
+
     def casts():
         for weights, grads in zip(read, gradients):
-            for t in weights:
-                t.to(torch.bfloat16)
-            for g in grads:
-                g.to(torch.float32)
+            cast(weights, grads)
 
     def phases():
         # In the order of a real batch, so the casts find the caches as they
         # would: each phase casts its weights and gradients, then updates.
         for weights, grads, optimizer in zip(read, gradients, optimizers):
-            for t in weights:
-                t.to(torch.bfloat16)
-            for g in grads:
-                g.to(torch.float32)
+            cast(weights, grads)
             optimizer.step()
 
     def per_batch(function, repeats=5, iterations=10):

@@ -36,9 +36,9 @@ import numpy as np
 import bench_clustering
 import bench_semi_supervised
 from _common import (
-    describe_aae,
     aae_parameters,
     add_common_arguments,
+    describe_aae,
     describe_data,
     load_split,
     print_aligned,
@@ -126,7 +126,10 @@ def measure(args, checkpoints, errors, seconds, best_peer_errors, best_peer_name
         for epochs in checkpoints:
             model.set_params(max_epochs=epochs - done)
             start = time.perf_counter()
-            model.fit(X_train, y_fit) if y_fit is not None else model.fit(X_train)
+            if y_fit is None:
+                model.fit(X_train)
+            else:
+                model.fit(X_train, y_fit)
             elapsed += time.perf_counter() - start
             done = epochs
             errors[epochs].append(aae_error(args, model, X_train, y_train, X_test, y_test))

@@ -340,6 +340,10 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if use_validation:
             data, validation = self._split_validation(data, generator)
 
+        n_epochs = self.max_epochs if n_epochs is None else n_epochs
+        average_from = None  # early stopping restores its best epoch; partial_fit is one epoch
+        if self.weight_averaging > 0 and not (use_validation or incremental):
+            average_from = min(n_epochs - 1, math.floor(n_epochs * (1 - self.weight_averaging)))
         engine = TrainingEngine(
             networks=networks,
             steps=self._make_steps(networks),
@@ -352,12 +356,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             tol=self.tol,
             verbose=self.verbose,
             optimizers=self._optimizers,
+            average_from=average_from,
         )
-        n_epochs = self.max_epochs if n_epochs is None else n_epochs
-        if self.weight_averaging > 0 and not (use_validation or incremental):
-            engine.average_from = min(
-                n_epochs - 1, math.floor(n_epochs * (1 - self.weight_averaging))
-            )
         try:
             stopped_early = engine.fit(
                 data, n_epochs, history=self.history_, extra_data=self._extra_data(data)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from skaae import AdversarialAutoencoder, ClusteringAAE
-from skaae._engine import TrainingEngine
+from skaae._engine import Step, TrainingEngine
 
 
 def _small(estimator, **params):
@@ -23,8 +23,6 @@ def test_engine_leaves_the_mean_of_the_averaged_epochs():
         def _accumulate_average(self, averages, n_averaged):
             seen.append(net.weight.detach().clone())
             return super()._accumulate_average(averages, n_averaged)
-
-    from skaae._engine import Step
 
     step = Step("fit", ("net",), lambda batch: (net(batch["x"]) - 1).pow(2).mean(), 0.05)
     engine = Recorder(
