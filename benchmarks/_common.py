@@ -200,17 +200,21 @@ def print_aligned(title, header, rows):
                                 for i, (c, w) in enumerate(zip(row, widths))) + " |")
 
 
-def print_table(title, setting_names, peer_rows, aae_row, seconds_label="fit s"):
+def print_table(title, setting_names, peer_rows, aae_row, seconds_label="fit s",
+                other_rows=None):
     """Markdown table: one row per method, an error and a time column per setting.
 
-    ``peer_rows`` and ``aae_row`` map a method's name to a list of cells, one
-    per setting. The last row is the AAE's mean error over the best peer's.
+    ``peer_rows``, ``other_rows`` and ``aae_row`` map a method's name to a list
+    of cells, one per setting. The last row is the AAE's mean error over the
+    best peer's; ``other_rows`` (a reference recipe, earlier epochs) are printed
+    between the peers and the AAE but are not peers.
     """
+    other_rows = other_rows or {}
     header = ["method"]
     for setting in setting_names:
         header += [f"{setting}: error %", seconds_label]
     rows = []
-    for name, cells in [*peer_rows.items(), *aae_row.items()]:
+    for name, cells in [*peer_rows.items(), *other_rows.items(), *aae_row.items()]:
         row = [name]
         for cell in cells:
             row += list(cell.text())
@@ -230,5 +234,6 @@ def print_table(title, setting_names, peer_rows, aae_row, seconds_label="fit s")
     rows.append(ratio_row)
 
     print_aligned(title, header, rows)
-    if any(cell.warned for cells in [*peer_rows.values(), *aae_row.values()] for cell in cells):
+    every_row = [*peer_rows.values(), *other_rows.values(), *aae_row.values()]
+    if any(cell.warned for cells in every_row for cell in cells):
         print("\n* a ConvergenceWarning was raised in at least one run of this cell.")

@@ -9,7 +9,11 @@ are used for scoring only; every method fits on the training split without them.
 Methods, with 16 and 30 clusters, all on the same split per seed:
 
 - ``KMeans`` (10 initialisations) on PCA(30) for digits, PCA(50) for Fashion-MNIST;
-- ``GaussianMixture`` with diagonal covariances on the same PCA codes;
+- ``GaussianMixture`` with diagonal and with full covariances on the same PCA codes;
+- ``UMAP`` to 10 dimensions, then ``KMeans`` (umap-learn, a benchmark-only
+  extra: ``pip install umap-learn``; the row is left out without it). UMAP
+  has no out-of-sample map as exact as its training embedding, so its
+  ``transform`` embeds the test points;
 - ``skaae.ClusteringAAE(n_clusters=k)`` on the raw features (left empty when
   this skaae has no such class).
 
@@ -24,6 +28,7 @@ compare rows of the same run.
 """
 
 import argparse
+import sys
 
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
@@ -47,6 +52,7 @@ from skaae.metrics import cluster_error
 
 CLUSTER_COUNTS = (16, 30)
 PCA_COMPONENTS = {"digits": 30, "fashion": 50}
+UMAP_COMPONENTS = 10
 
 
 def make_peers(dataset, seed):
@@ -65,10 +71,33 @@ def make_peers(dataset, seed):
             GaussianMixture(n_clusters, covariance_type="diag", random_state=seed),
         ).fit(X)
 
-    return {
+    def full_mixture(X, n_clusters):
+        return make_pipeline(
+            PCA(n_pca, random_state=seed),
+            GaussianMixture(n_clusters, covariance_type="full", random_state=seed),
+        ).fit(X)
+
+    peers = {
         f"KMeans (PCA {n_pca})": kmeans,
         f"GaussianMixture (diag, PCA {n_pca})": gaussian_mixture,
+        f"GaussianMixture (full, PCA {n_pca})": full_mixture,
     }
+    try:
+        from umap import UMAP
+    except ImportError:
+        print("umap-learn is not installed: the UMAP + KMeans row is left out "
+              "(pip install umap-learn).", file=sys.stderr)
+        return peers
+
+    def umap_kmeans(X, n_clusters):
+        return make_pipeline(
+            UMAP(n_components=UMAP_COMPONENTS, n_neighbors=15, min_dist=0.0,
+                 random_state=seed),
+            KMeans(n_clusters, n_init=10, random_state=seed),
+        ).fit(X)
+
+    peers[f"UMAP ({UMAP_COMPONENTS}-D) + KMeans"] = umap_kmeans
+    return peers
 
 
 def held_out_error(model, X_train, y_train, X_test, y_test):

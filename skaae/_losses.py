@@ -70,3 +70,39 @@ def attribute_loss(codes, attributes, delta):
     # over the other pairs only, so the loss does not depend on the batch size.
     n = len(codes)
     return errors.sum() / max(n * (n - 1), 1)
+
+
+def _unit_rows(vectors):
+    """Each row of ``vectors`` scaled to unit L2 norm (zero rows stay zero)."""
+    flat = vectors.flatten(1)
+    return (flat / flat.norm(dim=1, keepdim=True).clamp_min(1e-12)).view_as(vectors)
+
+
+def virtual_adversarial_loss(logits_of, x, *, radius, generator):
+    """Virtual adversarial training (Miyato et al., 2018) for the class logits.
+
+    The KL divergence between the class distribution at ``x`` (held fixed) and at
+    ``x + r``, where ``r`` of L2 norm ``radius`` per row is the direction that
+    changes the distribution most, found with one power step from a random
+    direction. It asks the classes to stay put under small perturbations of
+    the input, which unlabeled data can teach.
+
+    ``logits_of(x) -> logits`` runs the encoder's class head.
+    """
+    with torch.no_grad():
+        target = torch.softmax(logits_of(x).float(), dim=1)
+    direction = _unit_rows(torch.randn(x.shape, generator=generator, device=x.device))
+    # The power step probes a finite distance: with bf16 products a probe of
+    # 1e-6 (the paper's) would vanish in rounding. Half the radius keeps it in
+    # the same regime as the final perturbation.
+    direction.requires_grad_(True)
+    probe = F.kl_div(
+        torch.log_softmax(logits_of(x + 0.5 * radius * direction).float(), dim=1),
+        target, reduction="batchmean",
+    )
+    (gradient,) = torch.autograd.grad(probe, direction)
+    perturbation = radius * _unit_rows(gradient.detach())
+    return F.kl_div(
+        torch.log_softmax(logits_of(x + perturbation).float(), dim=1),
+        target, reduction="batchmean",
+    )

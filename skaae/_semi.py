@@ -7,6 +7,7 @@ categorical distribution on the softmax of the logits, another imposes the
 mini-batch; without (``ClusteringAAE``) the categories become clusters.
 """
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -21,7 +22,12 @@ from torch.nn import functional as F
 
 from ._base import UNLABELED, BaseAAE, _check_layer_sizes
 from ._engine import Step
-from ._losses import discriminator_loss, generator_loss, reconstruction_error
+from ._losses import (
+    discriminator_loss,
+    generator_loss,
+    reconstruction_error,
+    virtual_adversarial_loss,
+)
 from .networks import Decoder, Encoder, build_body, init_parameters, make_mlp
 from .priors import make_prior
 
@@ -61,6 +67,16 @@ _SHARED_PARAMETERS = """
         paper's label-aware regularisation). ``False`` gives the paper's plain style
         discriminator, which only matches the style's overall distribution.
     reconstruction_loss : {{"mse", "bce"}}, default="mse"
+    consistency_weight : float, default={consistency_weight}
+        Weight of a consistency step on every mini-batch: virtual adversarial
+        training (Miyato et al., 2018), which asks the categorical code to stay
+        the same under the small perturbation of the input that changes it most.
+        It lets the unlabeled samples shape the class boundaries. ``0`` skips
+        the step (and its extra encoder passes).
+    consistency_radius : float, default=0.07
+        Size of that perturbation: its root mean square per feature, in the
+        units of ``X`` (0.07 of pixels in [0, 1] is an L2 norm of about 2 for a
+        28x28 image).
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
         Weights of the reconstruction, generator (both codes) and discriminator
         phases. Each phase has its own Adam optimizer, which would undo a
@@ -104,6 +120,8 @@ class _CategoricalAAE(BaseAAE):
         },
         "include_proba": ["boolean"],
         "independent_style": ["boolean"],
+        "consistency_weight": [Interval(Real, 0, None, closed="left")],
+        "consistency_radius": [Interval(Real, 0, None, closed="neither")],
     }
 
     # -- model definition ----------------------------------------------------
@@ -198,6 +216,14 @@ class _CategoricalAAE(BaseAAE):
                 + generator_loss(style_critic, with_category(logits, style), **blur)
             )
 
+        def consistency(batch):
+            encoder = networks["encoder"]
+            return virtual_adversarial_loss(
+                lambda x: self._split(encoder(x))[0], batch["x"],
+                radius=self.consistency_radius * math.sqrt(batch["x"].shape[1]),
+                generator=batch.generator,
+            )
+
         steps = [
             Step(
                 "reconstruction", ("encoder", "decoder"), reconstruction,
@@ -217,6 +243,14 @@ class _CategoricalAAE(BaseAAE):
                     self.generator_learning_rate or lr, self.adversarial_weight,
                     advice="Try a lower generator_learning_rate or adversarial_weight.",
                     frozen=("category_discriminator", "style_discriminator"),
+                )
+            )
+        if self.consistency_weight > 0:
+            steps.append(
+                Step(
+                    "consistency", ("encoder",), consistency,
+                    lr, self.consistency_weight,
+                    advice="Try a lower consistency_weight or consistency_radius.",
                 )
             )
         return steps
@@ -295,7 +329,8 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
 
     Parameters
     ----------""" + _SHARED_PARAMETERS.format(
-        n_components=4, max_epochs=100, learning_rate="1e-3", weight_averaging="0.0"
+        n_components=4, max_epochs=100, learning_rate="1e-3", weight_averaging="0.0",
+        consistency_weight="0.0"
     ) + """
     classification_weight : float, default=1.0
         Weight of the classification phase (the cross-entropy on labeled
@@ -352,6 +387,8 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         discriminator_noise=0.3,
         independent_style=True,
         reconstruction_loss="mse",
+        consistency_weight=0.0,
+        consistency_radius=0.07,
         reconstruction_weight=1.0,
         adversarial_weight=1.0,
         discriminator_weight=1.0,
@@ -392,6 +429,8 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         self.discriminator_noise = discriminator_noise
         self.independent_style = independent_style
         self.reconstruction_loss = reconstruction_loss
+        self.consistency_weight = consistency_weight
+        self.consistency_radius = consistency_radius
         self.reconstruction_weight = reconstruction_weight
         self.adversarial_weight = adversarial_weight
         self.discriminator_weight = discriminator_weight
@@ -574,7 +613,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
     Parameters
     ----------
     n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(
-        n_components=4, max_epochs=100, learning_rate="2e-3", weight_averaging="0.3"
+        n_components=4, max_epochs=100, learning_rate="2e-3", weight_averaging="0.3",
+        consistency_weight="0.0"
     ) + """
     Attributes
     ----------
@@ -620,6 +660,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         discriminator_noise=0.3,
         independent_style=True,
         reconstruction_loss="mse",
+        consistency_weight=0.0,
+        consistency_radius=0.07,
         reconstruction_weight=1.0,
         adversarial_weight=1.0,
         discriminator_weight=1.0,
@@ -658,6 +700,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         self.discriminator_noise = discriminator_noise
         self.independent_style = independent_style
         self.reconstruction_loss = reconstruction_loss
+        self.consistency_weight = consistency_weight
+        self.consistency_radius = consistency_radius
         self.reconstruction_weight = reconstruction_weight
         self.adversarial_weight = adversarial_weight
         self.discriminator_weight = discriminator_weight

@@ -1,0 +1,73 @@
+"""The consistency step: virtual adversarial training of the categorical code."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from skaae import ClusteringAAE, SemiSupervisedAAE
+from skaae._losses import virtual_adversarial_loss
+
+SMALL = dict(
+    hidden_layer_sizes=(32,), discriminator_hidden_layer_sizes=(32,), max_epochs=2,
+    device="cpu", random_state=0,
+)
+
+
+def test_a_classifier_that_ignores_its_input_has_no_virtual_adversarial_loss():
+    x = torch.rand(50, 20)
+    loss = virtual_adversarial_loss(
+        lambda x: torch.zeros(len(x), 3) + x.sum() * 0, x, radius=1.0,
+        generator=torch.Generator().manual_seed(0),
+    )
+    assert float(loss) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_the_perturbation_follows_the_direction_the_classes_depend_on():
+    # Two classes decided by feature 0 alone, out of 100: a random perturbation
+    # of norm 1 moves feature 0 by about 0.1, the adversarial one by 1.
+    weights = torch.zeros(100, 2)
+    weights[0] = torch.tensor([2.0, -2.0])
+
+    def logits_of(x):
+        return x @ weights
+
+    x = torch.zeros(200, 100)
+    generator = torch.Generator().manual_seed(0)
+    adversarial = float(virtual_adversarial_loss(logits_of, x, radius=1.0, generator=generator))
+    shifted = torch.zeros(1, 100)
+    shifted[0, 0] = 1.0
+    along_feature = float(torch.nn.functional.kl_div(
+        torch.log_softmax(logits_of(shifted), 1), torch.full((1, 2), 0.5), reduction="batchmean"
+    ))
+    assert adversarial == pytest.approx(along_feature, rel=1e-3)
+    random = torch.nn.functional.normalize(torch.randn(200, 100, generator=generator), dim=1)
+    random_loss = float(torch.nn.functional.kl_div(
+        torch.log_softmax(logits_of(random), 1), torch.full((200, 2), 0.5),
+        reduction="batchmean",
+    ))
+    assert adversarial > 20 * random_loss
+
+
+@pytest.mark.parametrize("make", [
+    lambda **p: SemiSupervisedAAE(**p), lambda **p: ClusteringAAE(n_clusters=5, **p),
+])
+def test_consistency_weight_adds_a_step_and_zero_removes_it(make, digits):
+    X, y = digits
+    y_partial = np.where(np.arange(len(y)) % 10 == 0, y, -1)
+    fit_args = (X, y_partial) if isinstance(make(), SemiSupervisedAAE) else (X,)
+    with_step = make(consistency_weight=1.0, **SMALL).fit(*fit_args)
+    without = make(consistency_weight=0.0, **SMALL).fit(*fit_args)
+    assert math.isfinite(with_step.history_[-1]["consistency"])
+    assert with_step.history_[-1]["consistency"] >= 0
+    assert "consistency" not in without.history_[-1]
+
+
+def test_consistency_is_reproducible_and_batch_invariant_at_inference(digits):
+    X, y = digits
+    y_partial = np.where(np.arange(len(y)) % 10 == 0, y, -1)
+    first = SemiSupervisedAAE(consistency_weight=1.0, **SMALL).fit(X, y_partial)
+    second = SemiSupervisedAAE(consistency_weight=1.0, **SMALL).fit(X, y_partial)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    np.testing.assert_array_equal(first.predict_proba(X[:7]), first.predict_proba(X)[:7])
