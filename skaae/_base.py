@@ -339,6 +339,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         use_validation = self.early_stopping and not incremental
         if use_validation:
             data, validation = self._split_validation(data, generator)
+        data = self._add_training_tensors(data)
 
         n_epochs = self.max_epochs if n_epochs is None else n_epochs
         average_from = None  # early stopping restores its best epoch; partial_fit is one epoch
@@ -438,6 +439,10 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _extra_data(self, data):
         """Tensors the steps sample from besides the mini-batch (none by default)."""
         return None
+
+    def _add_training_tensors(self, data):
+        """``data`` with more per-sample tensors, mini-batched with ``x`` (hook; none by default)."""
+        return data
 
     def _check_training_data(self, X, labels):
         """Raise when the data or labels do not fit the model (hook for subclasses)."""

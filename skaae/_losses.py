@@ -1,5 +1,7 @@
 """Loss terms shared by the estimators' training steps."""
 
+import math
+
 import torch
 from torch.nn import functional as F
 
@@ -106,3 +108,21 @@ def virtual_adversarial_loss(logits_of, x, *, radius, generator):
         torch.log_softmax(logits_of(x + perturbation).float(), dim=1),
         target, reduction="batchmean",
     )
+
+
+def neighbor_agreement_loss(logits, neighbor_logits, *, balance=5.0):
+    """Minus the log-probability that a sample and its neighbour fall in the same category,
+    plus ``balance`` times the categories' imbalance in the mini-batch.
+
+    ``-log sum_c p_c(x) p_c(x')`` averaged over the pairs is zero when both put
+    all their mass on one shared category, and alone it would put every sample
+    in one category. The imbalance ``log(k) - H(mean_x p(x))`` (zero when the
+    mini-batch fills the ``k`` categories evenly) prevents that, as in SCAN
+    (Van Gansbeke et al., 2020); the categorical discriminator alone reacts too
+    slowly.
+    """
+    proba = torch.softmax(logits.float(), dim=1)
+    agreement = (proba * torch.softmax(neighbor_logits.float(), dim=1)).sum(dim=1)
+    mean = proba.mean(dim=0)
+    imbalance = math.log(proba.shape[1]) + (mean * torch.log(mean.clamp_min(1e-8))).sum()
+    return -torch.log(agreement.clamp_min(1e-8)).mean() + balance * imbalance

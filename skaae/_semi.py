@@ -25,9 +25,11 @@ from ._engine import Step
 from ._losses import (
     discriminator_loss,
     generator_loss,
+    neighbor_agreement_loss,
     reconstruction_error,
     virtual_adversarial_loss,
 )
+from ._neighbors import nearest_neighbors
 from .networks import Decoder, Encoder, build_body, init_parameters, make_mlp
 from .priors import make_prior
 
@@ -77,6 +79,14 @@ _SHARED_PARAMETERS = """
         Size of that perturbation: its root mean square per feature, in the
         units of ``X`` (0.07 of pixels in [0, 1] is an L2 norm of about 2 for a
         28x28 image).
+    neighbor_weight : float, default={neighbor_weight}
+        Weight of a step that asks each sample and one of its ``n_neighbors``
+        nearest training samples (Euclidean distance in ``X``, found once per
+        ``fit``) to share a category, as a k-nearest-neighbour graph does for
+        UMAP or label spreading; the categorical discriminator keeps the
+        categories balanced. ``0`` skips the step and the neighbour search.
+    n_neighbors : int, default=10
+        Neighbours per sample for that step.
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
         Weights of the reconstruction, generator (both codes) and discriminator
         phases. Each phase has its own Adam optimizer, which would undo a
@@ -122,6 +132,8 @@ class _CategoricalAAE(BaseAAE):
         "independent_style": ["boolean"],
         "consistency_weight": [Interval(Real, 0, None, closed="left")],
         "consistency_radius": [Interval(Real, 0, None, closed="neither")],
+        "neighbor_weight": [Interval(Real, 0, None, closed="left")],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
     }
 
     # -- model definition ----------------------------------------------------
@@ -245,6 +257,26 @@ class _CategoricalAAE(BaseAAE):
                     frozen=("category_discriminator", "style_discriminator"),
                 )
             )
+        def neighbors(batch):
+            encoder = networks["encoder"]
+            table = batch["neighbors"]
+            pick = torch.randint(
+                table.shape[1], (len(table), 1), generator=batch.generator, device=table.device
+            )
+            neighbor_x = batch.data["pool_x"][table.gather(1, pick).squeeze(1)]
+            logits, _ = self._split(self._training_code(batch, networks))
+            neighbor_logits, _ = self._split(
+                encoder(self._noisy_input(neighbor_x, batch.generator))
+            )
+            return neighbor_agreement_loss(logits, neighbor_logits)
+
+        if self.neighbor_weight > 0:
+            steps.append(
+                Step(
+                    "neighbors", ("encoder",), neighbors, lr, self.neighbor_weight,
+                    advice="Try a lower neighbor_weight.",
+                )
+            )
         if self.consistency_weight > 0:
             steps.append(
                 Step(
@@ -254,6 +286,15 @@ class _CategoricalAAE(BaseAAE):
                 )
             )
         return steps
+
+    def _add_training_tensors(self, data):
+        if self.neighbor_weight > 0:
+            data = {**data, "neighbors": nearest_neighbors(data["x"], self.n_neighbors)}
+        return data
+
+    def _extra_data(self, data):
+        # The neighbours' rows come from the whole training set, not the mini-batch.
+        return {"pool_x": data["x"]} if self.neighbor_weight > 0 else {}
 
     # -- inference -------------------------------------------------------------
     def _code(self, x):
@@ -330,7 +371,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     Parameters
     ----------""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="1e-3", weight_averaging="0.0",
-        consistency_weight="0.0"
+        consistency_weight="0.0", neighbor_weight="0.0"
     ) + """
     classification_weight : float, default=1.0
         Weight of the classification phase (the cross-entropy on labeled
@@ -389,6 +430,8 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         reconstruction_loss="mse",
         consistency_weight=0.0,
         consistency_radius=0.07,
+        neighbor_weight=0.0,
+        n_neighbors=10,
         reconstruction_weight=1.0,
         adversarial_weight=1.0,
         discriminator_weight=1.0,
@@ -431,6 +474,8 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         self.reconstruction_loss = reconstruction_loss
         self.consistency_weight = consistency_weight
         self.consistency_radius = consistency_radius
+        self.neighbor_weight = neighbor_weight
+        self.n_neighbors = n_neighbors
         self.reconstruction_weight = reconstruction_weight
         self.adversarial_weight = adversarial_weight
         self.discriminator_weight = discriminator_weight
@@ -500,7 +545,10 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
                 "out; lower validation_fraction, label more samples, or set "
                 "early_stopping=False."
             )
-        return {"x": data["x"][labeled], "y": data["y"][labeled]}
+        return {
+            **super()._extra_data(data),
+            "labeled_x": data["x"][labeled], "labeled_y": data["y"][labeled],
+        }
 
     def _make_steps(self, networks):
         steps = super()._make_steps(networks)
@@ -510,15 +558,13 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         def classification(batch):
             labeled = batch.data
             rows = torch.randint(
-                len(labeled["y"]), (n_labeled_batch,), generator=batch.generator,
-                device=labeled["y"].device,
+                len(labeled["labeled_y"]), (n_labeled_batch,), generator=batch.generator,
+                device=labeled["labeled_y"].device,
             )
             logits, _ = self._split(
-                encoder(self._noisy_input(labeled["x"][rows], batch.generator))
+                encoder(self._noisy_input(labeled["labeled_x"][rows], batch.generator))
             )
-            return F.cross_entropy(
-                logits.float(), labeled["y"][rows]
-            )
+            return F.cross_entropy(logits.float(), labeled["labeled_y"][rows])
 
         if self.classification_weight > 0:
             steps.append(
@@ -614,7 +660,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
     ----------
     n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="2e-3", weight_averaging="0.3",
-        consistency_weight="0.0"
+        consistency_weight="0.0", neighbor_weight="0.0"
     ) + """
     Attributes
     ----------
@@ -662,6 +708,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         reconstruction_loss="mse",
         consistency_weight=0.0,
         consistency_radius=0.07,
+        neighbor_weight=0.0,
+        n_neighbors=10,
         reconstruction_weight=1.0,
         adversarial_weight=1.0,
         discriminator_weight=1.0,
@@ -702,6 +750,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         self.reconstruction_loss = reconstruction_loss
         self.consistency_weight = consistency_weight
         self.consistency_radius = consistency_radius
+        self.neighbor_weight = neighbor_weight
+        self.n_neighbors = n_neighbors
         self.reconstruction_weight = reconstruction_weight
         self.adversarial_weight = adversarial_weight
         self.discriminator_weight = discriminator_weight
