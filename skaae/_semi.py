@@ -30,7 +30,7 @@ from ._losses import (
     virtual_adversarial_loss,
 )
 from ._neighbors import nearest_neighbors
-from .networks import Decoder, Encoder, build_body, init_parameters, make_mlp
+from .networks import ClusterHeads, Decoder, Encoder, build_body, init_parameters, make_mlp
 from .priors import make_prior
 
 _SHARED_PARAMETERS = """
@@ -87,6 +87,16 @@ _SHARED_PARAMETERS = """
         categories balanced. ``0`` skips the step and the neighbour search.
     n_neighbors : int, default=10
         Neighbours per sample for that step.
+    head_distance : float, default=None
+        Turns on the paper's dimensionality reduction (section 7): each
+        category gets a learned cluster head in ``n_components`` dimensions, a
+        sample's representation is its head (mixed by the category
+        probabilities) plus its style code, the decoder reconstructs from that
+        representation, and ``transform`` returns it (``n_components=2`` or ``3``
+        for plots). A cost pushes apart any two heads closer than
+        ``head_distance`` (in units of the style prior: 6.0 keeps unit-variance
+        clusters apart). ``inverse_transform`` then decodes representations
+        without ``y``. ``None`` keeps the style code alone as the code.
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
         Weights of the reconstruction, generator (both codes) and discriminator
         phases. Each phase has its own Adam optimizer, which would undo a
@@ -133,6 +143,7 @@ class _CategoricalAAE(BaseAAE):
         "consistency_weight": [Interval(Real, 0, None, closed="left")],
         "consistency_radius": [Interval(Real, 0, None, closed="neither")],
         "neighbor_weight": [Interval(Real, 0, None, closed="left")],
+        "head_distance": [None, Interval(Real, 0, None, closed="neither")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -145,13 +156,16 @@ class _CategoricalAAE(BaseAAE):
         self.prior_.check_dims(self.n_components)
         n_categories = self._n_categories
         n_code = n_categories + self.n_components
-        default_encoder, default_decoder = self._default_bodies(n_features, n_code, n_code)
+        # With cluster heads the decoder reads the n_components-dimensional
+        # representation (head + style), as in the paper's section 7.
+        n_decoded = n_code if self.head_distance is None else self.n_components
+        default_encoder, default_decoder = self._default_bodies(n_features, n_code, n_decoded)
         factory_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
         encoder_body = build_body(
             self.encoder, n_features, n_code, default_encoder, seed=factory_seed
         )
         decoder_body = build_body(
-            self.decoder, n_code, n_features, default_decoder, seed=factory_seed + 1
+            self.decoder, n_decoded, n_features, default_decoder, seed=factory_seed + 1
         )
         plain = dict(activation=self.activation, device="meta")
         category_critic = make_mlp(n_categories, disc_hidden, 1, **plain)
@@ -167,12 +181,24 @@ class _CategoricalAAE(BaseAAE):
                 net.to_empty(device="cpu")
                 init_parameters(net, generator)
         output = "sigmoid" if self.reconstruction_loss == "bce" else "identity"
-        return {
+        networks = {
             "encoder": Encoder(encoder_body, n_code),
             "decoder": Decoder(decoder_body, output),
             "category_discriminator": category_critic,
             "style_discriminator": style_critic,
         }
+        if self.head_distance is not None:
+            networks["cluster_heads"] = ClusterHeads(
+                n_categories, self.n_components, self.head_distance, generator
+            )
+        return networks
+
+    def _decoder_input(self, networks, categories, style):
+        """What the decoder reads: the categories (one-hot or probabilities) beside
+        the style, or with cluster heads their representation ``heads + style``."""
+        if self.head_distance is None:
+            return torch.cat([categories, style], dim=1)
+        return networks["cluster_heads"](categories, style)
 
     def _split(self, code):
         return code[:, : self._n_categories], code[:, self._n_categories :]
@@ -191,9 +217,11 @@ class _CategoricalAAE(BaseAAE):
 
         def reconstruction(batch):
             logits, style = self._split(self._training_code(batch, networks))
-            decoded = decoder(torch.cat([torch.softmax(logits, dim=1), style], dim=1))
-            error = reconstruction_error(decoded, batch["x"], self.reconstruction_loss)
-            return error.mean()
+            decoded = decoder(self._decoder_input(networks, torch.softmax(logits, dim=1), style))
+            error = reconstruction_error(decoded, batch["x"], self.reconstruction_loss).mean()
+            if self.head_distance is not None:
+                error = error + networks["cluster_heads"].crowding()
+            return error
 
         def with_category(logits, style):
             # The style discriminator's input: with independent_style, the most
@@ -236,9 +264,12 @@ class _CategoricalAAE(BaseAAE):
                 generator=batch.generator,
             )
 
+        trained_by_reconstruction = ("encoder", "decoder") + (
+            () if self.head_distance is None else ("cluster_heads",)
+        )
         steps = [
             Step(
-                "reconstruction", ("encoder", "decoder"), reconstruction,
+                "reconstruction", trained_by_reconstruction, reconstruction,
                 self.reconstruction_learning_rate or lr, self.reconstruction_weight,
                 advice="Try a lower reconstruction_learning_rate or learning_rate_init.",
             ),
@@ -299,8 +330,11 @@ class _CategoricalAAE(BaseAAE):
     # -- inference -------------------------------------------------------------
     def _code(self, x):
         logits, style = self._split(self._networks["encoder"].posterior_mean(x))
+        proba = torch.softmax(logits.float(), dim=1)
+        if self.head_distance is not None:
+            style = self._decoder_input(self._networks, proba, style.float())
         if self.include_proba:
-            return torch.cat([torch.softmax(logits.float(), dim=1), style.float()], dim=1)
+            return torch.cat([proba, style.float()], dim=1)
         return style
 
     def _proba(self, x):
@@ -309,7 +343,9 @@ class _CategoricalAAE(BaseAAE):
 
     def _reconstruct_logits(self, x):
         logits, style = self._split(self._networks["encoder"].posterior_mean(x))
-        return self._networks["decoder"](torch.cat([torch.softmax(logits, dim=1), style], dim=1))
+        return self._networks["decoder"](
+            self._decoder_input(self._networks, torch.softmax(logits, dim=1), style)
+        )
 
     @property
     def _n_features_out(self):
@@ -328,6 +364,16 @@ class _CategoricalAAE(BaseAAE):
         k = self._n_categories
         if self.include_proba and y is None and codes.shape[1] == k + self.n_components:
             categories, style = codes[:, :k], codes[:, k:]
+            if self.head_distance is not None:
+                # The representation already holds the head.
+                return self._decode_representation(style).astype(codes.dtype, copy=False)
+        elif self.head_distance is not None and y is None:
+            if codes.shape[1] != self.n_components:
+                raise ValueError(
+                    f"The codes have {codes.shape[1]} columns, but this model's "
+                    f"representation has n_components={self.n_components}."
+                )
+            return self._decode_representation(codes).astype(codes.dtype, copy=False)
         else:
             if codes.shape[1] != self.n_components:
                 raise ValueError(
@@ -344,8 +390,20 @@ class _CategoricalAAE(BaseAAE):
 
     def _decode(self, categories, style):
         """Decode one-hot (or soft) categories and style codes to input space."""
-        codes = np.hstack([categories, style]).astype(np.float32)
-        return self._batched(self._networks["decoder"].decode, codes)
+        def decode(categories, style):
+            return self._networks["decoder"].decode(
+                self._decoder_input(self._networks, categories, style)
+            )
+
+        return self._batched(
+            decode, categories.astype(np.float32), np.asarray(style, dtype=np.float32)
+        )
+
+    def _decode_representation(self, representation):
+        """Decode representations (cluster head + style) to input space."""
+        return self._batched(
+            self._networks["decoder"].decode, np.asarray(representation, dtype=np.float32)
+        )
 
     def _sample_codes(self, n_samples, categories, random_state):
         generator = self._sampling_generator(n_samples, random_state)
@@ -432,6 +490,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         consistency_radius=0.07,
         neighbor_weight=0.0,
         n_neighbors=10,
+        head_distance=None,
         reconstruction_weight=1.0,
         adversarial_weight=1.0,
         discriminator_weight=1.0,
@@ -476,6 +535,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         self.consistency_radius = consistency_radius
         self.neighbor_weight = neighbor_weight
         self.n_neighbors = n_neighbors
+        self.head_distance = head_distance
         self.reconstruction_weight = reconstruction_weight
         self.adversarial_weight = adversarial_weight
         self.discriminator_weight = discriminator_weight
@@ -710,6 +770,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         consistency_radius=0.07,
         neighbor_weight=0.0,
         n_neighbors=10,
+        head_distance=None,
         reconstruction_weight=1.0,
         adversarial_weight=1.0,
         discriminator_weight=1.0,
@@ -752,6 +813,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         self.consistency_radius = consistency_radius
         self.neighbor_weight = neighbor_weight
         self.n_neighbors = n_neighbors
+        self.head_distance = head_distance
         self.reconstruction_weight = reconstruction_weight
         self.adversarial_weight = adversarial_weight
         self.discriminator_weight = discriminator_weight

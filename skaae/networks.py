@@ -458,3 +458,49 @@ class Decoder(nn.Module):
         """Reconstructions in input space."""
         out = self.body(z)
         return torch.sigmoid(out) if self.output == "sigmoid" else out
+
+
+class ClusterHeads(nn.Module):
+    """Learned cluster heads: one point per category in the representation space.
+
+    The representation of a sample (paper section 7) is its category's head
+    plus its style code; soft categories (probabilities) mix the heads. Heads
+    start ``distance`` apart on average and :meth:`crowding` pushes any two
+    closer than ``distance`` apart again, linearly, as the paper's cost does.
+
+    Parameters
+    ----------
+    n_categories, n_dimensions : int
+    distance : float
+        The least distance between two heads that costs nothing.
+    generator : torch.Generator
+        Draws the initial heads.
+    """
+
+    def __init__(self, n_categories, n_dimensions, distance, generator):
+        super().__init__()
+        self.distance = float(distance)
+        # Stored in units of ``distance``: Adam moves a parameter by about its
+        # learning rate per step, so heads stored in data units would crawl.
+        # The start spreads them over a ball that holds them at that spacing.
+        radius = (n_categories ** (1 / n_dimensions)) / 2
+        start = torch.randn(n_categories, n_dimensions, generator=generator)
+        self.scaled_heads = nn.Parameter(start * radius / math.sqrt(n_dimensions))
+
+    @property
+    def heads(self):
+        """The heads, ``(n_categories, n_dimensions)``, in the representation's units."""
+        return self.scaled_heads * self.distance
+
+    def forward(self, categories, style):
+        return categories.to(style.dtype) @ self.heads.to(style.dtype) + style
+
+    def crowding(self):
+        """``max(0, distance - |h_i - h_j|) / distance`` summed over the pairs of heads.
+
+        Summed, not averaged: a head too close to another must move however
+        many heads there are, against the reconstruction's pull.
+        """
+        heads = self.heads.float()
+        gaps = torch.pdist(heads) if len(heads) > 1 else heads.new_zeros(1)
+        return torch.relu(self.distance - gaps).sum() / self.distance
