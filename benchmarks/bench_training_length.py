@@ -21,12 +21,18 @@ Usage::
         --checkpoints 25 50 100 200 400 [--seeds 0 1 2]
     python benchmarks/bench_training_length.py --dataset fashion --n-train 10000 \
         --model clustering --n-clusters 16 --checkpoints 10 20 50 100
+    python benchmarks/bench_training_length.py --dataset fashion --n-train 20000 --seeds 0 1 2 \
+        --checkpoints 10 20 --variant defaults --variant neighbor_weight=1.0
+
+``--variant`` trains several settings side by side on the same splits and
+labels (the peers are fitted once per seed).
 
 Prints, per checkpoint, the AAE's test error (mean ± std over the seeds), its
 cumulative training time, and its error over the best peer's.
 """
 
 import argparse
+import ast
 import signal
 import sys
 import time
@@ -60,12 +66,28 @@ def peer_errors(args, seed, X_train, y_fit, y_train, X_test, y_test):
     return errors
 
 
-def make_aae(args, seed):
+def parse_variant(text):
+    """``"name=value,name=value"`` (values as Python literals) as keyword arguments."""
+    if text == "defaults":
+        return {}
+    parameters = {}
+    for item in text.split(","):
+        name, separator, value = item.partition("=")
+        if not separator:
+            raise SystemExit(f"--variant needs NAME=VALUE[,NAME=VALUE...], got {text!r}")
+        try:
+            parameters[name.strip()] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parameters[name.strip()] = value
+    return parameters
+
+
+def make_aae(args, seed, variant=None):
     import skaae
 
     common = dict(n_components=args.aae_components, random_state=seed, warm_start=True,
                   weight_averaging=0.0)
-    common.update({"device": "cpu", **aae_parameters(args)})
+    common.update({"device": "cpu", **aae_parameters(args), **(variant or {})})
     if args.model == "semi":
         return skaae.SemiSupervisedAAE(**common)
     return skaae.ClusteringAAE(n_clusters=args.n_clusters, **common)
@@ -87,7 +109,13 @@ def main():
                         help="clustering only (default 16)")
     parser.add_argument("--checkpoints", type=int, nargs="+", default=[25, 50, 100, 200],
                         help="total epochs at which the test error is measured")
+    parser.add_argument("--variant", action="append", default=None,
+                        metavar="NAME=VALUE[,NAME=VALUE]",
+                        help="an AAE setting to train side by side with the others on the "
+                             "same splits, on top of --aae-param ('defaults' for none); "
+                             "repeatable (default: one run with --aae-param alone)")
     args = parser.parse_args()
+    args.variants = args.variant or ["defaults"]
     checkpoints = sorted(set(args.checkpoints))
     if checkpoints[0] < 1:
         raise SystemExit("--checkpoints must be positive epoch counts.")
@@ -95,8 +123,8 @@ def main():
     # A time limit (``timeout`` sends SIGTERM) still gets the table of what was measured.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    errors = {epochs: [] for epochs in checkpoints}
-    seconds = {epochs: [] for epochs in checkpoints}
+    errors = {(v, epochs): [] for v in args.variants for epochs in checkpoints}
+    seconds = {(v, epochs): [] for v in args.variants for epochs in checkpoints}
     best_peer_errors, best_peer_names = [], set()
     try:
         measure(args, checkpoints, errors, seconds, best_peer_errors, best_peer_names)
@@ -122,20 +150,22 @@ def measure(args, checkpoints, errors, seconds, best_peer_errors, best_peer_name
         best_peer_names.add(best)
         print(f"  seed {seed}: best peer {best} {100 * peers[best]:.2f}%", flush=True)
 
-        model, done, elapsed = make_aae(args, seed), 0, 0.0
-        for epochs in checkpoints:
-            model.set_params(max_epochs=epochs - done)
-            start = time.perf_counter()
-            if y_fit is None:
-                model.fit(X_train)
-            else:
-                model.fit(X_train, y_fit)
-            elapsed += time.perf_counter() - start
-            done = epochs
-            errors[epochs].append(aae_error(args, model, X_train, y_train, X_test, y_test))
-            seconds[epochs].append(elapsed)
-            print(f"  seed {seed}, {epochs} epochs: {100 * errors[epochs][-1]:.2f}% "
-                  f"after {elapsed:.0f}s", flush=True)
+        for variant in args.variants:
+            model, done, elapsed = make_aae(args, seed, parse_variant(variant)), 0, 0.0
+            for epochs in checkpoints:
+                model.set_params(max_epochs=epochs - done)
+                start = time.perf_counter()
+                if y_fit is None:
+                    model.fit(X_train)
+                else:
+                    model.fit(X_train, y_fit)
+                elapsed += time.perf_counter() - start
+                done = epochs
+                key = (variant, epochs)
+                errors[key].append(aae_error(args, model, X_train, y_train, X_test, y_test))
+                seconds[key].append(elapsed)
+                print(f"  seed {seed}, {variant}, {epochs} epochs: "
+                      f"{100 * errors[key][-1]:.2f}% after {elapsed:.0f}s", flush=True)
 
 
 def print_results(args, checkpoints, errors, seconds, best_peer_errors, best_peer_names):
@@ -143,13 +173,15 @@ def print_results(args, checkpoints, errors, seconds, best_peer_errors, best_pee
         return
     rows = [["best peer: " + ", ".join(sorted(best_peer_names)),
              _mean_std(best_peer_errors), "", "1.00x"]]
-    for epochs in (epochs for epochs in checkpoints if errors[epochs]):
+    for key in (key for key in errors if errors[key]):
+        variant, epochs = key
         # Against the peers of the same seeds: a stopped run has fewer at later checkpoints.
-        peer = np.mean(best_peer_errors[:len(errors[epochs])])
-        rows.append([f"AAE, {epochs} epochs ({len(errors[epochs])} seed(s))",
-                     _mean_std(errors[epochs]), f"{np.mean(seconds[epochs]):.0f}",
-                     f"{np.mean(errors[epochs]) / peer:.2f}x" if peer else "n/a"])
-    complete = all(len(errors[epochs]) == len(args.seeds) for epochs in checkpoints)
+        peer = np.mean(best_peer_errors[:len(errors[key])])
+        label = "AAE" if variant == "defaults" else f"AAE {variant}"
+        rows.append([f"{label}, {epochs} epochs ({len(errors[key])} seed(s))",
+                     _mean_std(errors[key]), f"{np.mean(seconds[key]):.0f}",
+                     f"{np.mean(errors[key]) / peer:.2f}x" if peer else "n/a"])
+    complete = all(len(errors[key]) == len(args.seeds) for key in errors)
     print_aligned(f"Test error against training length on {args.dataset}, "
                   f"{len(args.seeds)} seed(s)" + ("" if complete else ", stopped early"),
                   ["method", "error %", "training s (cumulative)", "vs best peer"], rows)
