@@ -720,7 +720,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
     ----------
     n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="2e-3", weight_averaging="0.3",
-        consistency_weight="0.0", neighbor_weight="0.0"
+        consistency_weight="0.0", neighbor_weight="1.0"
     ) + """
     Attributes
     ----------
@@ -768,7 +768,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         reconstruction_loss="mse",
         consistency_weight=0.0,
         consistency_radius=0.07,
-        neighbor_weight=0.0,
+        neighbor_weight=1.0,
         n_neighbors=10,
         head_distance=None,
         reconstruction_weight=1.0,
