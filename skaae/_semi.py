@@ -264,6 +264,19 @@ class _CategoricalAAE(BaseAAE):
                 generator=batch.generator,
             )
 
+        def neighbors(batch):
+            encoder = networks["encoder"]
+            table = batch["neighbors"]
+            pick = torch.randint(
+                table.shape[1], (len(table), 1), generator=batch.generator, device=table.device
+            )
+            neighbor_x = batch.data["pool_x"][table.gather(1, pick).squeeze(1)]
+            logits, _ = self._split(self._training_code(batch, networks))
+            neighbor_logits, _ = self._split(
+                encoder(self._noisy_input(neighbor_x, batch.generator))
+            )
+            return neighbor_agreement_loss(logits, neighbor_logits)
+
         trained_by_reconstruction = ("encoder", "decoder") + (
             () if self.head_distance is None else ("cluster_heads",)
         )
@@ -288,19 +301,6 @@ class _CategoricalAAE(BaseAAE):
                     frozen=("category_discriminator", "style_discriminator"),
                 )
             )
-        def neighbors(batch):
-            encoder = networks["encoder"]
-            table = batch["neighbors"]
-            pick = torch.randint(
-                table.shape[1], (len(table), 1), generator=batch.generator, device=table.device
-            )
-            neighbor_x = batch.data["pool_x"][table.gather(1, pick).squeeze(1)]
-            logits, _ = self._split(self._training_code(batch, networks))
-            neighbor_logits, _ = self._split(
-                encoder(self._noisy_input(neighbor_x, batch.generator))
-            )
-            return neighbor_agreement_loss(logits, neighbor_logits)
-
         if self.neighbor_weight > 0:
             steps.append(
                 Step(
@@ -357,23 +357,27 @@ class _CategoricalAAE(BaseAAE):
         return self._batched(self._proba, X)
 
     def _decode_codes(self, X, y):
-        """``inverse_transform``: style codes under the categories ``y``, or codes
-        that already hold the category probabilities (``include_proba=True``)."""
+        """``inverse_transform``: style codes under the categories ``y``, codes that
+        already hold the category probabilities (``include_proba=True``), or, with
+        cluster heads and no ``y``, representations (head + style)."""
         check_is_fitted(self)
         codes = check_array(X, dtype=[np.float64, np.float32], input_name="X")
         k = self._n_categories
-        if self.include_proba and y is None and codes.shape[1] == k + self.n_components:
-            categories, style = codes[:, :k], codes[:, k:]
-            if self.head_distance is not None:
-                # The representation already holds the head.
-                return self._decode_representation(style).astype(codes.dtype, copy=False)
-        elif self.head_distance is not None and y is None:
-            if codes.shape[1] != self.n_components:
+        with_proba = self.include_proba and y is None and codes.shape[1] == k + self.n_components
+        if self.head_distance is not None and y is None:
+            # A representation already holds its head: the decoder reads it as it is.
+            representation = codes[:, k:] if with_proba else codes
+            if representation.shape[1] != self.n_components:
                 raise ValueError(
                     f"The codes have {codes.shape[1]} columns, but this model's "
                     f"representation has n_components={self.n_components}."
                 )
-            return self._decode_representation(codes).astype(codes.dtype, copy=False)
+            decoded = self._batched(
+                self._networks["decoder"].decode, representation.astype(np.float32)
+            )
+            return decoded.astype(codes.dtype, copy=False)
+        if with_proba:
+            categories, style = codes[:, :k], codes[:, k:]
         else:
             if codes.shape[1] != self.n_components:
                 raise ValueError(
@@ -397,12 +401,6 @@ class _CategoricalAAE(BaseAAE):
 
         return self._batched(
             decode, categories.astype(np.float32), np.asarray(style, dtype=np.float32)
-        )
-
-    def _decode_representation(self, representation):
-        """Decode representations (cluster head + style) to input space."""
-        return self._batched(
-            self._networks["decoder"].decode, np.asarray(representation, dtype=np.float32)
         )
 
     def _sample_codes(self, n_samples, categories, random_state):

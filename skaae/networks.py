@@ -465,8 +465,9 @@ class ClusterHeads(nn.Module):
 
     The representation of a sample (paper section 7) is its category's head
     plus its style code; soft categories (probabilities) mix the heads. Heads
-    start ``distance`` apart on average and :meth:`crowding` pushes any two
-    closer than ``distance`` apart again, linearly, as the paper's cost does.
+    start spread at random over a ball about wide enough to hold them
+    ``distance`` apart, and :meth:`crowding` pushes apart any two closer than
+    ``distance``, linearly, as the paper's cost does.
 
     Parameters
     ----------
