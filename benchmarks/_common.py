@@ -63,6 +63,22 @@ def aae_parameters(args):
     return parameters
 
 
+def parse_variant(text):
+    """``"name=value,name=value"`` (values as Python literals) as keyword arguments."""
+    if text == "defaults":
+        return {}
+    parameters = {}
+    for item in text.split(","):
+        name, separator, value = item.partition("=")
+        if not separator:
+            raise SystemExit(f"--variant needs NAME=VALUE[,NAME=VALUE...], got {text!r}")
+        try:
+            parameters[name.strip()] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parameters[name.strip()] = value
+    return parameters
+
+
 def describe_aae(args, **settings):
     """The AAE's settings as ``name=value, ...``: n_components, ``settings``, then ``--aae-param``."""
     settings = {"n_components": args.aae_components, **settings, **aae_parameters(args)}

@@ -8,7 +8,8 @@ recognised as the class they were drawn for, the worst class, and the
 classifier's own accuracy on real test images (the ceiling).
 
 Usage: ``python benchmarks/bench_conditional_generation.py [--dataset digits|fashion]
-[--aae-epochs 50] [--samples-per-class 200] [--seeds 0 1]``
+[--aae-epochs 50] [--aae-components 2] [--samples-per-class 200] [--seeds 0 1]
+[--variant conditional_discriminator=False]``
 """
 
 import argparse
@@ -19,7 +20,8 @@ from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
 from sklearn.neural_network import MLPClassifier
 
-from _common import add_common_arguments, load_split, print_machine
+from _common import aae_parameters, add_common_arguments, describe_aae, load_split, \
+    parse_variant, print_machine
 
 
 def gaussian_mixture_per_class(X_train, y_train, n_samples, seed):
@@ -34,12 +36,13 @@ def gaussian_mixture_per_class(X_train, y_train, n_samples, seed):
     return np.clip(np.vstack(drawn), 0, 1), np.concatenate(labels)
 
 
-def supervised_aae(X_train, y_train, n_samples, seed, args):
+def supervised_aae(X_train, y_train, n_samples, seed, args, variant):
     from skaae import SupervisedAAE
 
     model = SupervisedAAE(
-        n_components=args.aae_components, max_epochs=args.aae_epochs, device="cpu",
-        random_state=seed,
+        n_components=args.aae_components, max_epochs=args.aae_epochs,
+        precision=args.precision, random_state=seed,
+        **{**aae_parameters(args), **parse_variant(variant)},
     ).fit(X_train, y_train)
     classes = np.repeat(model.classes_, n_samples)
     return model.sample(len(classes), y=classes, random_state=seed), classes
@@ -49,7 +52,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_arguments(parser, default_aae_components=2)
     parser.add_argument("--samples-per-class", type=int, default=200)
+    parser.add_argument("--precision", default="auto", help="precision of the AAE (default auto)")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="another SupervisedAAE row: NAME=VALUE[,NAME=VALUE] (repeatable; "
+                             "'defaults' is always run), on the same splits and judge")
     args = parser.parse_args()
+    args.variants = ["defaults"] + [text for text in args.variant if text != "defaults"]
     print_machine()
     rows = {}
     for seed in args.seeds:
@@ -59,12 +67,13 @@ def main():
         rows.setdefault("real test images (judge accuracy)", []).append(
             (judge.score(X_test, y_test), np.nan, 0.0)
         )
-        for name, draw in [
-            ("GaussianMixture per class (PCA 30)", lambda: gaussian_mixture_per_class(
-                X_train, y_train, args.samples_per_class, seed)),
-            ("SupervisedAAE", lambda: supervised_aae(
-                X_train, y_train, args.samples_per_class, seed, args)),
-        ]:
+        methods = [("GaussianMixture per class (PCA 30)", lambda: gaussian_mixture_per_class(
+            X_train, y_train, args.samples_per_class, seed))]
+        for variant in args.variants:
+            name = "SupervisedAAE" if variant == "defaults" else f"SupervisedAAE {variant}"
+            methods.append((name, lambda variant=variant: supervised_aae(
+                X_train, y_train, args.samples_per_class, seed, args, variant)))
+        for name, draw in methods:
             start = time.perf_counter()
             samples, wanted = draw()
             seconds = time.perf_counter() - start
@@ -73,7 +82,7 @@ def main():
             rows.setdefault(name, []).append((recognised.mean(), worst, seconds))
     print(f"\n{args.dataset}: {len(X_train)} training images, {args.samples_per_class} samples "
           f"per class, seeds {args.seeds}, AAE {args.aae_epochs} epochs, "
-          f"n_components={args.aae_components}\n")
+          f"precision {args.precision!r}; SupervisedAAE: {describe_aae(args)}\n")
     print("| method | recognised as the class asked for | worst class | fit + sample time |")
     print("| --- | ---: | ---: | ---: |")
     for name, values in rows.items():

@@ -32,7 +32,6 @@ cumulative training time, and its error over the best peer's.
 """
 
 import argparse
-import ast
 import signal
 import sys
 import time
@@ -47,6 +46,7 @@ from _common import (
     describe_aae,
     describe_data,
     load_split,
+    parse_variant,
     print_aligned,
     print_machine,
 )
@@ -64,22 +64,6 @@ def peer_errors(args, seed, X_train, y_fit, y_train, X_test, y_test):
             errors[name] = bench_clustering.held_out_error(model, X_train, y_train, X_test,
                                                            y_test)
     return errors
-
-
-def parse_variant(text):
-    """``"name=value,name=value"`` (values as Python literals) as keyword arguments."""
-    if text == "defaults":
-        return {}
-    parameters = {}
-    for item in text.split(","):
-        name, separator, value = item.partition("=")
-        if not separator:
-            raise SystemExit(f"--variant needs NAME=VALUE[,NAME=VALUE...], got {text!r}")
-        try:
-            parameters[name.strip()] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            parameters[name.strip()] = value
-    return parameters
 
 
 def make_aae(args, seed, variant=None):

@@ -392,6 +392,10 @@ class AdversarialAutoencoder(BaseAAE):
         """Labels the discriminator and the prior see (label-aware regularisation)."""
         return batch["y"] if "y" in batch else None
 
+    def _prior_labels(self, labels):
+        """Labels that pick the prior's mode of each draw (label-aware regularisation)."""
+        return labels
+
     def _build_networks(self, n_features, generator):
         disc_hidden = _check_layer_sizes(
             "discriminator_hidden_layer_sizes", self.discriminator_hidden_layer_sizes
@@ -469,7 +473,8 @@ class AdversarialAutoencoder(BaseAAE):
             labels = self._regularisation_labels(batch)
             codes = self._training_code(batch, networks).detach()
             drawn = self.prior_.sample(
-                len(codes), self.n_components, generator=batch.generator, labels=labels
+                len(codes), self.n_components, generator=batch.generator,
+                labels=self._prior_labels(labels),
             ).to(codes.dtype)
             return discriminator_loss(
                 discriminator,

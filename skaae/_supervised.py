@@ -19,10 +19,11 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     """Supervised adversarial autoencoder: a code for the style, the label for the class.
 
     The decoder sees the code concatenated with the one-hot label, and the
-    discriminator pushes the code (alone) towards the ``prior``, the same for
-    every class. The label already tells the decoder the class, so the code
-    learns to keep only what the label does not say: the style (Makhzani et
-    al., 2016, Fig. 6). Every mini-batch runs a reconstruction step (encoder
+    discriminator pushes the code towards the ``prior``, the same for every
+    class. The label already tells the decoder the class, so the code learns to
+    keep only what the label does not say: the style (Makhzani et al., 2016,
+    Fig. 6). The discriminator also sees the label (``conditional_discriminator``),
+    so the style of each class, not only their mixture, must look like the prior. Every mini-batch runs a reconstruction step (encoder
     and decoder), a discriminator step (prior draws against codes) and a
     generator step (encoder), like :class:`AdversarialAutoencoder`.
 
@@ -65,6 +66,13 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     discriminator_noise : float, default=0.0
         Standard deviation of Gaussian noise added to the discriminator's inputs
         (prior draws and style codes alike); smooths the adversarial game.
+    conditional_discriminator : bool, default=True
+        Show the discriminator each style code beside its one-hot label (and
+        each prior draw beside the same label), so that it pushes the styles of
+        every class, not only their mixture, towards the prior. Without it a
+        large style code also learns the class; a style drawn from the prior
+        then belongs to no class in particular, and ``sample(y=k)`` often draws
+        another class. ``False`` is the paper's model (Fig. 6).
     reconstruction_loss : {"mse", "bce"}, default="mse"
         Averaged per feature. ``"bce"`` needs ``X`` in [0, 1] and decodes through a sigmoid.
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
@@ -114,7 +122,8 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         ``encoder_type="gaussian"``; ``n_features + noise_dim`` inputs for
         ``"universal"``); decoder ``n_components + n_classes -> n_features``
         (the style, then the one-hot label; logits for ``"bce"``); discriminator
-        ``n_components -> 1`` logit.
+        ``n_components -> 1`` logit (``n_components + n_classes`` inputs, the
+        style then the one-hot label, with ``conditional_discriminator``).
     device : str or torch.device, default="auto"
         ``"auto"`` takes a GPU when there is one; ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
     verbose : int, default=0
@@ -169,6 +178,98 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     >>> model.inverse_transform(model.transform(X[:3]), y=7).shape  # three styles, drawn as 7s
     (3, 64)
     """
+
+    _parameter_constraints: dict = {
+        **AdversarialAutoencoder._parameter_constraints,
+        "conditional_discriminator": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        prior="gaussian",
+        hidden_layer_sizes=(512, 512),
+        discriminator_hidden_layer_sizes=(512, 512),
+        input_shape=None,
+        conv_channels=(32, 64, 128),
+        activation="relu",
+        encoder_type="deterministic",
+        noise_dim=8,
+        dropout=0.0,
+        input_noise=0.0,
+        discriminator_noise=0.0,
+        conditional_discriminator=True,
+        reconstruction_loss="mse",
+        reconstruction_weight=1.0,
+        adversarial_weight=1.0,
+        discriminator_weight=1.0,
+        attribute_weight=0.1,
+        attribute_delta=1.0,
+        learning_rate_init=1e-3,
+        reconstruction_learning_rate=None,
+        discriminator_learning_rate=None,
+        generator_learning_rate=None,
+        beta_1=0.5,
+        beta_2=0.999,
+        batch_size=100,
+        max_epochs=50,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=0.0001,
+        warm_start=False,
+        weight_averaging=0.0,
+        precision="float32",
+        encoder=None,
+        decoder=None,
+        discriminator=None,
+        device="auto",
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            n_components,
+            prior=prior,
+            hidden_layer_sizes=hidden_layer_sizes,
+            discriminator_hidden_layer_sizes=discriminator_hidden_layer_sizes,
+            input_shape=input_shape,
+            conv_channels=conv_channels,
+            activation=activation,
+            encoder_type=encoder_type,
+            noise_dim=noise_dim,
+            dropout=dropout,
+            input_noise=input_noise,
+            discriminator_noise=discriminator_noise,
+            reconstruction_loss=reconstruction_loss,
+            reconstruction_weight=reconstruction_weight,
+            adversarial_weight=adversarial_weight,
+            discriminator_weight=discriminator_weight,
+            attribute_weight=attribute_weight,
+            attribute_delta=attribute_delta,
+            learning_rate_init=learning_rate_init,
+            reconstruction_learning_rate=reconstruction_learning_rate,
+            discriminator_learning_rate=discriminator_learning_rate,
+            generator_learning_rate=generator_learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            warm_start=warm_start,
+            weight_averaging=weight_averaging,
+            precision=precision,
+            encoder=encoder,
+            decoder=decoder,
+            discriminator=discriminator,
+            device=device,
+            verbose=verbose,
+            random_state=random_state,
+        )
+        self.conditional_discriminator = conditional_discriminator
 
     # -- sklearn surface -----------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -364,11 +465,11 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         return indices
 
     # -- model definition ----------------------------------------------------
-    # AdversarialAutoencoder's networks and steps, with the label moved from the
-    # discriminator to the decoder.
+    # AdversarialAutoencoder's networks and steps, with the label in the decoder
+    # (and, with conditional_discriminator, beside the code in the discriminator).
     @property
     def _n_label_columns(self):
-        return 0
+        return len(self.classes_) if self.conditional_discriminator else 0
 
     @property
     def _n_decoder_label_columns(self):
@@ -382,6 +483,10 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         return self._with_label(codes, batch["y"])
 
     def _regularisation_labels(self, batch):
+        return batch["y"] if self.conditional_discriminator else None
+
+    def _prior_labels(self, labels):
+        # The discriminator may see the label, but the prior is the same for every class.
         return None
 
     def _with_label(self, codes, labels):

@@ -73,13 +73,19 @@ def fitted(digits):
     return small().fit(X[:500], y[:500])
 
 
-def test_fit_sets_classes_and_wires_the_label_into_the_decoder_only(fitted):
+def test_fit_sets_classes_and_wires_the_label_into_decoder_and_discriminator(fitted):
     np.testing.assert_array_equal(fitted.classes_, np.arange(10))
     assert fitted.n_features_in_ == 64 and fitted.n_iter_ == 3
     assert set(fitted.history_[0]) >= {"reconstruction", "discriminator", "generator"}
     assert fitted.decoder_.body[0].in_features == 2 + 10  # style, then one-hot label
-    assert fitted.discriminator_[0].in_features == 2  # the style code alone
+    assert fitted.discriminator_[0].in_features == 2 + 10  # style, then one-hot label
     assert fitted.encoder_.body[-1].out_features == 2
+
+
+def test_the_papers_discriminator_sees_the_style_alone(digits):
+    X, y = digits
+    model = small(conditional_discriminator=False, max_epochs=1).fit(X[:300], y[:300])
+    assert model.discriminator_[0].in_features == 2
 
 
 def test_predict_and_predict_proba_shapes_and_rows_sum_to_one(fitted, digits):
