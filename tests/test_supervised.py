@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -340,3 +340,21 @@ def _expected_failed_checks(estimator):
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def test_conditional_discriminator_keeps_the_class_out_of_the_style():
+    # Two classes shift the inputs apart; a style of the same size as the true
+    # one then also holds the class unless the discriminator, seeing the label,
+    # asks every class's styles to look like the prior.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 3000)
+    style = rng.normal(size=(3000, 2))
+    X = np.tanh(style @ rng.normal(size=(2, 8)) + 3 * y[:, None] * rng.normal(size=(1, 8)))
+    leaks = {}
+    for conditional in (True, False):
+        model = small(n_components=2, max_epochs=20, random_state=2,
+                      conditional_discriminator=conditional).fit(X, y)
+        probe = LogisticRegression()
+        leaks[conditional] = cross_val_score(probe, model.transform(X), y, cv=3).mean()
+    assert leaks[True] < 0.65  # chance is 0.5
+    assert leaks[False] > 0.75
