@@ -411,16 +411,18 @@ class AdversarialAutoencoder(BaseAAE):
         )
         factory_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
         encoder_body = build_body(
-            self.encoder, encoder_in, encoder_out, default_encoder, seed=factory_seed
+            self.encoder, encoder_in, encoder_out, default_encoder, seed=factory_seed,
+            role="encoder",
         )
         decoder_body = build_body(
-            self.decoder, decoder_in, n_features, default_decoder, seed=factory_seed + 1
+            self.decoder, decoder_in, n_features, default_decoder, seed=factory_seed + 1,
+            role="decoder",
         )
         disc_in = self.n_components + self._n_label_columns
         discriminator = build_body(
             self.discriminator, disc_in, 1,
             lambda: make_mlp(disc_in, disc_hidden, 1, activation=self.activation, device="meta"),
-            seed=factory_seed + 2,
+            seed=factory_seed + 2, role="discriminator",
         )
         for net, custom in (
             (encoder_body, self.encoder), (decoder_body, self.decoder), (discriminator, self.discriminator)

@@ -96,6 +96,28 @@ def _check_input_shape(input_shape, n_features):
     return shape
 
 
+def check_no_missing_labels(y):
+    """Raise a ``ValueError`` if an object array of labels holds None or NaN.
+
+    pandas marks a missing label so; without this check ``np.unique`` fails on
+    comparing a string with a float, which says nothing about the data.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind != "O":
+        return
+    missing = np.fromiter(
+        (v is None or (isinstance(v, (float, np.floating)) and not np.isfinite(v))
+         for v in y.ravel()), bool, y.size,
+    )
+    if missing.any():
+        raise ValueError(
+            f"y contains {int(missing.sum())} missing label(s) (None or NaN), the first "
+            f"at position {int(np.flatnonzero(missing)[0])}. Mark samples without a label "
+            f"with {UNLABELED} (where the estimator accepts unlabeled samples) or leave "
+            "them out."
+        )
+
+
 class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of the adversarial autoencoders. Not for direct use.
 
@@ -184,6 +206,13 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
             ensure_min_samples=2 if reset else 1,
         )
+        largest = np.abs(X).max() if X.size else 0.0
+        if largest > np.finfo(np.float32).max:
+            raise ValueError(
+                f"X holds values beyond float32's range (largest magnitude {largest:.4g}); "
+                "the networks compute in float32, where they become infinite. Scale X "
+                "first, for example with sklearn.preprocessing.StandardScaler."
+            )
         if training and self.reconstruction_loss == "bce" and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 "reconstruction_loss='bce' needs every value of X in [0, 1]; got values in "
@@ -207,6 +236,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if y.dtype.kind in "iuf":
             unlabeled = y == UNLABELED
         elif y.dtype.kind == "O":
+            check_no_missing_labels(y)
             # String labels may mark unlabeled samples with the integer -1.
             unlabeled = np.fromiter(
                 (isinstance(v, (int, np.integer)) and v == UNLABELED for v in y), bool, len(y)

@@ -162,10 +162,12 @@ class _CategoricalAAE(BaseAAE):
         default_encoder, default_decoder = self._default_bodies(n_features, n_code, n_decoded)
         factory_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
         encoder_body = build_body(
-            self.encoder, n_features, n_code, default_encoder, seed=factory_seed
+            self.encoder, n_features, n_code, default_encoder, seed=factory_seed,
+            role="encoder",
         )
         decoder_body = build_body(
-            self.decoder, n_decoded, n_features, default_decoder, seed=factory_seed + 1
+            self.decoder, n_decoded, n_features, default_decoder, seed=factory_seed + 1,
+            role="decoder",
         )
         plain = dict(activation=self.activation, device="meta")
         category_critic = make_mlp(n_categories, disc_hidden, 1, **plain)

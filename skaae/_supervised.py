@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch.nn import functional as F
 
 from ._aae import AdversarialAutoencoder
-from ._base import UNLABELED
+from ._base import UNLABELED, check_no_missing_labels
 from ._losses import reconstruction_error
 from .priors import make_prior
 
@@ -426,6 +426,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
                 "every sample needs its class label."
             )
         y = column_or_1d(y, warn=True)
+        check_no_missing_labels(y)
         check_classification_targets(y)
         if y.dtype.kind in "iuf" and np.any(y == UNLABELED):
             raise ValueError(

@@ -294,7 +294,7 @@ def make_conv_decoder(
     return nn.Sequential(*layers)
 
 
-def build_body(spec, n_inputs, n_outputs, default, seed=0):
+def build_body(spec, n_inputs, n_outputs, default, seed=0, role="network"):
     """Return the module for one network role.
 
     ``spec`` is ``None`` (use ``default()``), a ``torch.nn.Module`` (deep-copied so
@@ -302,13 +302,15 @@ def build_body(spec, n_inputs, n_outputs, default, seed=0):
     ``spec(n_inputs, n_outputs)``. A factory initialises its layers from PyTorch's
     global generator; it runs inside a fork of that generator seeded with
     ``seed``, so the result is reproducible and the caller's global state is
-    left as it was.
+    left as it was. A module from the user is tried on two rows of zeros before
+    training, so that the wrong number of inputs or outputs is reported by
+    ``role`` at ``fit``'s start rather than as a shape error mid-training.
     """
     if spec is None:
         return default()
     if isinstance(spec, nn.Module):
-        return copy.deepcopy(spec)
-    if callable(spec):
+        module = copy.deepcopy(spec)
+    elif callable(spec):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = spec(n_inputs, n_outputs)
@@ -317,10 +319,39 @@ def build_body(spec, n_inputs, n_outputs, default, seed=0):
                 f"The network factory {spec!r} returned {type(module).__name__}, "
                 "expected a torch.nn.Module."
             )
-        return module
-    raise TypeError(
-        f"A network must be None, a torch.nn.Module or a factory; got {type(spec).__name__}."
-    )
+    else:
+        raise TypeError(
+            f"A network must be None, a torch.nn.Module or a factory; got {type(spec).__name__}."
+        )
+    _check_shapes(module, role, n_inputs, n_outputs, seed)
+    return module
+
+
+def _check_shapes(module, role, n_inputs, n_outputs, seed):
+    """Raise a ``ValueError`` naming ``role`` unless ``module`` maps ``n_inputs`` to ``n_outputs``."""
+    parameter = next(module.parameters(), None)
+    device = "cpu" if parameter is None or parameter.is_meta else parameter.device
+    probe = torch.zeros(2, n_inputs, device=device)
+    expected = f"the {role} must map rows of {n_inputs} values to rows of {n_outputs}"
+    was_training = module.training
+    # Evaluation mode, so that the probe leaves batch-norm statistics alone; a
+    # forked generator, so that lazy layers initialise reproducibly.
+    module.eval()
+    try:
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            output = module(probe)
+    except Exception as error:  # any failure here is the module's shape contract
+        raise ValueError(f"The custom {role} failed on a batch of 2 rows: {expected} "
+                         f"({type(error).__name__}: {error}).") from error
+    finally:
+        module.train(was_training)
+    if not isinstance(output, torch.Tensor) or tuple(output.shape) != (2, n_outputs):
+        got = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
+        raise ValueError(
+            f"The custom {role} returned {got} for a batch of 2 rows; {expected}, "
+            f"that is an output of shape (2, {n_outputs})."
+        )
 
 
 def init_parameters(module, generator):

@@ -523,3 +523,52 @@ def test_fit_whose_last_update_makes_weights_non_finite_raises(X):
     aae = make_aae(max_epochs=1, decoder=NanGradientOnCall(2, 5, poison_call=2))
     with pytest.raises(TrainingDivergedError):
         aae.fit(X)
+
+
+@pytest.mark.parametrize("missing", [None, np.nan])
+@pytest.mark.parametrize("estimator", ["AdversarialAutoencoder", "SupervisedAAE",
+                                       "SemiSupervisedAAE"])
+def test_a_missing_string_label_is_named_as_missing(X, estimator, missing):
+    import skaae
+
+    y = np.array(["cat", "dog", missing] * 16 + ["cat", "dog"], dtype=object)
+    model = getattr(skaae, estimator)(**TINY)
+    with pytest.raises(ValueError, match=r"16 missing label\(s\) \(None or NaN\), the first at "
+                                         r"position 2"):
+        model.fit(X, y)
+
+
+def test_values_beyond_float32_are_refused_in_fit_and_after(X):
+    huge = X.copy()
+    huge[3, 1] = 1e39
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        make_aae().fit(huge)
+    model = make_aae().fit(X)
+    for method in (model.transform, model.score_samples, model.score):
+        with pytest.raises(ValueError, match="beyond float32's range"):
+            method(huge)
+
+
+@pytest.mark.parametrize("role, network, message", [
+    ("encoder", nn.Linear(5, 3), r"The custom encoder returned \(2, 3\) .* shape \(2, 2\)"),
+    ("encoder", nn.Linear(4, 2), r"The custom encoder failed on a batch of 2 rows: the encoder "
+                                 r"must map rows of 5 values to rows of 2 \(RuntimeError"),
+    ("decoder", lambda n_in, n_out: nn.Linear(n_in, n_out + 1),
+     r"The custom decoder returned \(2, 6\)"),
+    ("discriminator", nn.Sequential(nn.Linear(2, 4), nn.Linear(4, 2)),
+     r"The custom discriminator returned \(2, 2\)"),
+])
+def test_a_custom_network_of_the_wrong_shape_is_refused_before_training(X, role, network,
+                                                                        message):
+    model = make_aae(**{role: network})
+    with pytest.raises(ValueError, match=message):
+        model.fit(X)
+    assert not hasattr(model, "encoder_")
+
+
+def test_the_shape_check_leaves_batch_norm_statistics_alone():
+    from skaae.networks import build_body
+
+    encoder = nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    body = build_body(encoder, 5, 2, default=None, role="encoder")
+    assert int(body[1].num_batches_tracked) == 0 and body.training
