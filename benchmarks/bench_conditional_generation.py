@@ -39,11 +39,11 @@ def gaussian_mixture_per_class(X_train, y_train, n_samples, seed):
 def supervised_aae(X_train, y_train, n_samples, seed, args, variant):
     from skaae import SupervisedAAE
 
-    model = SupervisedAAE(
-        n_components=args.aae_components, max_epochs=args.aae_epochs,
-        precision=args.precision, random_state=seed,
-        **{**aae_parameters(args), **parse_variant(variant)},
-    ).fit(X_train, y_train)
+    settings = dict(n_components=args.aae_components, max_epochs=args.aae_epochs,
+                    precision=args.precision, random_state=seed)
+    settings.update(aae_parameters(args))
+    settings.update(parse_variant(variant))  # a variant may change n_components too
+    model = SupervisedAAE(**settings).fit(X_train, y_train)
     classes = np.repeat(model.classes_, n_samples)
     return model.sample(len(classes), y=classes, random_state=seed), classes
 
