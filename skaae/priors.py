@@ -19,6 +19,9 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
     "Prior",
@@ -283,20 +286,35 @@ class _UserPrior(Prior):
 
     def __init__(self, sampler):
         self.sampler = sampler
+        # FrozenEstimator (what survives clone) delegates sample() to the fitted
+        # estimator, whose own random_state it ignores: draw from that estimator.
+        if isinstance(sampler, FrozenEstimator):
+            sampler = sampler.estimator
+        self._drawn_from = sampler
+        if hasattr(sampler, "fit") and hasattr(sampler, "sample"):
+            try:
+                check_is_fitted(sampler)
+            except NotFittedError:
+                raise ValueError(
+                    f"The prior {sampler!r} is an unfitted estimator. Fit it first; inside "
+                    "cross_val_score, a search or any other clone(), wrap the fitted prior in "
+                    "sklearn.frozen.FrozenEstimator, since clone() returns unfitted copies "
+                    "of estimators."
+                ) from None
 
     def _call(self, n_samples, random_state):
-        function = getattr(self.sampler, "sample", self.sampler)
+        function = getattr(self._drawn_from, "sample", self._drawn_from)
         try:
             accepts_state = "random_state" in inspect.signature(function).parameters
         except (TypeError, ValueError):
             accepts_state = False
         if accepts_state:
             return function(n_samples, random_state=random_state)
-        if hasattr(self.sampler, "random_state") and hasattr(self.sampler, "sample"):
+        if hasattr(self._drawn_from, "random_state") and hasattr(self._drawn_from, "sample"):
             # A fitted scikit-learn sampler (GaussianMixture, KernelDensity) reads its
             # own random_state; a shallow copy with a fresh state per draw keeps the
             # user's object untouched and the draws new at every mini-batch.
-            sampler = copy.copy(self.sampler)
+            sampler = copy.copy(self._drawn_from)
             sampler.random_state = random_state
             return sampler.sample(n_samples)
         return function(n_samples)

@@ -467,3 +467,31 @@ def test_estimator_uses_a_callable_prior_and_is_reproducible(small_data):
 
     again = AdversarialAutoencoder(prior=prior, **TINY).fit(X)
     np.testing.assert_array_equal(aae.transform(X), again.transform(X))
+
+
+def test_a_cloned_fitted_mixture_prior_asks_for_frozen_estimator():
+    from sklearn.base import clone
+
+    mixture = GaussianMixture(3, random_state=0).fit(np.random.RandomState(0).randn(300, 2))
+    model = clone(AdversarialAutoencoder(prior=mixture, max_epochs=1, device="cpu"))
+    with pytest.raises(ValueError, match="unfitted estimator.*FrozenEstimator"):
+        model.fit(np.random.RandomState(0).rand(50, 4))
+
+
+def test_a_frozen_mixture_prior_survives_cross_validation_and_draws_anew_each_time():
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import cross_val_score
+
+    mixture = GaussianMixture(3, random_state=0).fit(np.random.RandomState(0).randn(300, 2))
+    model = AdversarialAutoencoder(
+        prior=FrozenEstimator(mixture), hidden_layer_sizes=(8,),
+        discriminator_hidden_layer_sizes=(8,), max_epochs=1, device="cpu", random_state=0,
+    )
+    X = np.random.RandomState(1).rand(90, 4)
+    assert np.isfinite(cross_val_score(model, X, cv=3)).all()
+    prior = model.fit(X).prior_
+    generator = torch.Generator().manual_seed(0)
+    first = prior.sample(20, 2, generator=generator)
+    second = prior.sample(20, 2, generator=generator)
+    assert not torch.equal(first, second)
+    assert mixture.random_state == 0  # the user's mixture is left as it was
