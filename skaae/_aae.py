@@ -132,7 +132,8 @@ class AdversarialAutoencoder(BaseAAE):
     device : str or torch.device, default="auto"
         ``"auto"`` takes a GPU when there is one; ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
     verbose : int, default=0
-        0 silent, 1 a progress bar with per-phase losses, 2 a line per epoch.
+        0 silent, 1 a tqdm progress bar with per-phase losses (a line per epoch
+        where stderr is not a terminal, as in a log file), 2 a line per epoch.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, noise and prior draws (never the global
         PyTorch generator).

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import torch
+from tqdm import tqdm
 
 __all__ = ["Step", "Batch", "TrainingEngine", "TrainingDivergedError"]
 
@@ -224,7 +225,7 @@ class TrainingEngine:
                             first_bad, torch.where(torch.isfinite(losses), math.inf, position)
                         )
                         n_seen += len(rows)
-                        progress.batch(epoch, n_seen)
+                        progress.batch(epoch, len(rows))
                 except KeyboardInterrupt:
                     interrupted = True
                 n_batches = max(1, math.ceil(n_seen / self.batch_size))
@@ -341,39 +342,41 @@ def _fast_adam(params):
 
 
 class _Progress:
-    """Progress on stderr: a bar with the last epoch's losses (1), or a line per epoch (2)."""
+    """Progress on stderr: a tqdm bar with the last epoch's losses (1), or a line per epoch (2).
+
+    A bar needs a terminal: where stderr is a file or a pipe (a log, a batch
+    job), ``verbose=1`` writes the per-epoch lines of ``verbose=2`` instead of
+    carriage-return redraws.
+    """
 
     def __init__(self, verbose, n_epochs, n_samples, names):
-        self.verbose = verbose
         self.n_epochs = n_epochs
         self.n_samples = n_samples
         self.names = names
-        self.last = None
-        self.summary = ""
-        self._drawn = 0.0
+        self.bar = None
+        self.lines = verbose >= 2
+        if verbose == 1:
+            if sys.stderr.isatty():
+                self.bar = tqdm(
+                    total=n_epochs * n_samples, unit="samples", unit_scale=True,
+                    file=sys.stderr, dynamic_ncols=True, leave=True,
+                )
+            else:
+                self.lines = True
 
-    def batch(self, epoch, n_seen):
-        if self.verbose != 1:
-            return
-        now = time.perf_counter()
-        if now - self._drawn < 0.2 and n_seen < self.n_samples:
-            return
-        self._drawn = now
-        done = (epoch + n_seen / self.n_samples) / self.n_epochs
-        width = 24
-        filled = int(width * done)
-        bar = "#" * filled + "." * (width - filled)
-        sys.stderr.write(f"\repoch {epoch + 1}/{self.n_epochs} [{bar}] {100 * done:5.1f}%{self.summary}")
-        sys.stderr.flush()
+    def batch(self, epoch, n_rows):
+        if self.bar is not None:
+            self.bar.set_description(f"epoch {epoch + 1}/{self.n_epochs}", refresh=False)
+            self.bar.update(n_rows)
 
     def epoch(self, record):
         losses = " ".join(f"{n} {record[n]:.4g}" for n in self.names)
         if "validation_loss" in record:
             losses += f" validation {record['validation_loss']:.4g}"
         speed = self.n_samples / max(record["duration"], 1e-9)
-        if self.verbose == 1:
-            self.summary = f" | {losses} | {speed:,.0f} samples/s"
-        elif self.verbose >= 2:
+        if self.bar is not None:
+            self.bar.set_postfix_str(losses, refresh=False)
+        elif self.lines:
             print(
                 f"epoch {record['epoch']:4d} | {losses} | {record['duration']:.2f}s "
                 f"({speed:,.0f} samples/s)",
@@ -381,6 +384,5 @@ class _Progress:
             )
 
     def close(self):
-        if self.verbose == 1:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        if self.bar is not None:
+            self.bar.close()

@@ -1,5 +1,7 @@
 """Behaviour of AdversarialAutoencoder that users rely on."""
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -318,9 +320,20 @@ def test_verbose_levels(digits, capsys):
     small(verbose=2, max_epochs=2).fit(X[:100])
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 2 and "reconstruction" in lines[0] and "samples/s" in lines[0]
+    # Where stderr is a file or a pipe, as under pytest, the bar becomes lines.
+    small(verbose=1, max_epochs=2).fit(X[:100])
+    logged = capsys.readouterr().err
+    assert "\r" not in logged
+    assert [line.split("|")[1] for line in logged.strip().splitlines()] == \
+        [line.split("|")[1] for line in lines]  # the same losses, line by line
+
+
+def test_verbose_one_draws_a_tqdm_bar_on_a_terminal(digits, capsys, monkeypatch):
+    X, _ = digits
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     small(verbose=1, max_epochs=2).fit(X[:100])
     bar = capsys.readouterr().err
-    assert "epoch 2/2" in bar and "#" in bar and "\r" in bar
+    assert "epoch 2/2" in bar and "100%" in bar and "reconstruction" in bar
 
 
 def test_keyboard_interrupt_keeps_the_model_trained_so_far(digits, monkeypatch):
