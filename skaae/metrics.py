@@ -14,6 +14,8 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.metrics.cluster import contingency_matrix
+from sklearn.utils.validation import column_or_1d
 
 __all__ = ["cluster_error", "cluster_label_mapping", "parzen_log_likelihood", "ParzenEstimate"]
 
@@ -22,7 +24,7 @@ def _as_1d(name, values):
     """Return ``values`` as a one-dimensional array, or raise a ``ValueError`` naming it."""
     array = np.asarray(values)
     if array.ndim == 2 and array.shape[1] == 1:
-        array = array.ravel()
+        array = column_or_1d(array)
     if array.ndim != 1:
         raise ValueError(
             f"{name} must be one-dimensional, got an array of shape {array.shape}."
@@ -45,12 +47,10 @@ def _check_pair(labels_name, labels, clusters_name, clusters):
 
 def _majority_mapping(labels, clusters):
     """Majority label of each cluster; ties go to the label that sorts first."""
-    cluster_values, cluster_index = np.unique(clusters, return_inverse=True)
-    label_values, label_index = np.unique(labels, return_inverse=True)
-    counts = np.zeros((len(cluster_values), len(label_values)), dtype=np.int64)
-    np.add.at(counts, (cluster_index.ravel(), label_index.ravel()), 1)
-    majority = label_values[counts.argmax(axis=1)]
-    return dict(zip(cluster_values.tolist(), majority.tolist()))
+    # Rows follow np.unique(clusters), columns np.unique(labels).
+    counts = contingency_matrix(clusters, labels)
+    majority = np.unique(labels)[counts.argmax(axis=1)]
+    return dict(zip(np.unique(clusters).tolist(), majority.tolist()))
 
 
 def cluster_label_mapping(y, clusters):
