@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
 from ._attributes import attributes_to_codes, check_requested_attributes
-from ._base import UNLABELED, BaseAAE, _check_layer_sizes
+from ._base import UNLABELED, BaseAAE, _check_layer_sizes, labels_per_row
 from ._losses import attribute_loss, discriminator_loss, generator_loss, reconstruction_error
 from ._engine import Step
 from .networks import Decoder, Encoder, build_body, init_parameters, make_mlp
@@ -539,10 +539,7 @@ class AdversarialAutoencoder(BaseAAE):
                     "y was given to sample, but this model was fitted without labels; "
                     "fit with y to draw class-conditional samples."
                 )
-            y = np.asarray(y)
-            y = np.full(n_samples, y) if y.ndim == 0 else y
-            if len(y) != n_samples:
-                raise ValueError(f"y has {len(y)} labels for n_samples={n_samples}.")
+            y = labels_per_row(y, n_samples)
             labels = torch.as_tensor(self._encode_labels(y, self.classes_)).to(self.device_)
             if self.prior_.n_modes < len(self.classes_):
                 raise ValueError(

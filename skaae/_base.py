@@ -118,6 +118,23 @@ def check_no_missing_labels(y):
         )
 
 
+def labels_per_row(y, n_rows):
+    """``y`` as one label per row: a single label is repeated ``n_rows`` times.
+
+    For ``sample``, ``inverse_transform`` and their kind, which take one label
+    for all rows or one per row.
+    """
+    y = np.asarray(y)
+    if y.ndim == 0:
+        return np.full(n_rows, y)
+    if y.ndim != 1 or len(y) != n_rows:
+        raise ValueError(
+            f"y must be one label or one per row; got an array of shape {y.shape} for "
+            f"{n_rows} rows."
+        )
+    return y
+
+
 class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Base class of the adversarial autoencoders. Not for direct use.
 
@@ -476,6 +493,14 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _check_training_data(self, X, labels):
         """Raise when the data or labels do not fit the model (hook for subclasses)."""
+
+    def _check_two_classes(self):
+        """For the classifiers: one class leaves nothing to tell apart."""
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes in y; got 1 class: "
+                f"{self.classes_!r}."
+            )
 
     def _publish_networks(self):
         for key, net in self._networks.items():

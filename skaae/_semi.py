@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from ._base import UNLABELED, BaseAAE, _check_layer_sizes
+from ._base import UNLABELED, BaseAAE, _check_layer_sizes, labels_per_row
 from ._engine import Step
 from ._losses import (
     discriminator_loss,
@@ -589,11 +589,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         return self._fit(X, y)
 
     def _check_training_data(self, X, labels):
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"SemiSupervisedAAE needs at least 2 classes in y; got 1 class: "
-                f"{self.classes_!r}."
-            )
+        self._check_two_classes()
 
     def _extra_data(self, data):
         # Labeled samples only; the classification step draws its batches here.
@@ -681,10 +677,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         return self._decode_codes(X, y)
 
     def _category_indices(self, y, n):
-        y = np.asarray(y)
-        y = np.full(n, y) if y.ndim == 0 else y
-        if len(y) != n:
-            raise ValueError(f"y has {len(y)} labels for {n} samples.")
+        y = labels_per_row(y, n)
         if y.dtype.kind in "iuf" and np.any(y == UNLABELED):
             raise ValueError("y must name classes here; -1 (unlabeled) is not a class.")
         return self._encode_labels(y, self.classes_)
@@ -943,11 +936,9 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         return self._decode_codes(X, y)
 
     def _category_indices(self, y, n):
-        clusters = np.asarray(y)
-        clusters = np.full(n, clusters) if clusters.ndim == 0 else clusters
+        clusters = labels_per_row(y, n)
         if (
-            len(clusters) != n
-            or clusters.dtype.kind not in "iu"
+            clusters.dtype.kind not in "iu"
             or clusters.min() < 0
             or clusters.max() >= self.n_clusters
         ):

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch.nn import functional as F
 
 from ._aae import AdversarialAutoencoder
-from ._base import UNLABELED, check_no_missing_labels
+from ._base import UNLABELED, check_no_missing_labels, labels_per_row
 from ._losses import reconstruction_error
 from .priors import make_prior
 
@@ -438,11 +438,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         return y
 
     def _check_training_data(self, X, labels):
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes in y; got 1 class: "
-                f"{self.classes_!r}."
-            )
+        self._check_two_classes()
 
     def _class_indices(self, y, n_samples, method):
         check_is_fitted(self)
@@ -451,13 +447,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
                 f"{method} needs y, the class to decode under: one label for all rows or "
                 f"one per row, from classes_={self.classes_!r}."
             )
-        y = np.asarray(y)
-        if y.ndim == 0:
-            y = np.full(n_samples, y)
-        if y.ndim != 1 or len(y) != n_samples:
-            raise ValueError(
-                f"y must be one label or one per row; got shape {y.shape} for {n_samples} rows."
-            )
+        y = labels_per_row(y, n_samples)
         indices = self._encode_labels(y, self.classes_)
         if np.any(indices == UNLABELED):
             raise ValueError(

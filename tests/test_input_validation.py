@@ -315,7 +315,7 @@ def test_sample_rejects_non_positive_or_non_integer_n_samples(fitted, n_samples)
 
 
 def test_sample_rejects_y_of_wrong_length(fitted_with_labels):
-    with pytest.raises(ValueError, match="y has 2 labels for n_samples=3"):
+    with pytest.raises(ValueError, match=r"one label or one per row; got an array of shape \(2,\) for 3 rows"):
         fitted_with_labels.sample(3, y=[0, 1])
 
 
