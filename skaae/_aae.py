@@ -77,7 +77,8 @@ class AdversarialAutoencoder(BaseAAE):
         constant factor on its loss, so a weight scales the phase's learning
         rate instead, as a loss weight does under plain gradient descent:
         ``adversarial_weight=0.1`` makes the generator's updates ten times
-        smaller. ``adversarial_weight=0`` gives a plain autoencoder.
+        smaller. A weight of 0 leaves its phase out: ``adversarial_weight=0``
+        gives a plain autoencoder.
     attribute_weight : float, default=0.1
         Weight of the attribute regularisation (Pati & Lerch, 2020) relative to
         the reconstruction loss, active only when ``fit`` gets ``attributes``:

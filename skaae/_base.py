@@ -394,7 +394,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             average_from = min(n_epochs - 1, math.floor(n_epochs * (1 - self.weight_averaging)))
         engine = TrainingEngine(
             networks=networks,
-            steps=self._make_steps(networks),
+            steps=self._active_steps(networks),
             batch_size=min(self.batch_size, len(data["x"])),
             generator=generator,
             betas=(self.beta_1, self.beta_2),
@@ -493,6 +493,16 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _check_training_data(self, X, labels):
         """Raise when the data or labels do not fit the model (hook for subclasses)."""
+
+    def _active_steps(self, networks):
+        """The model's steps, less those whose weight is 0: a weight of 0 turns its step off."""
+        steps = [step for step in self._make_steps(networks) if step.weight > 0]
+        if not steps:
+            raise ValueError(
+                "Every step has a weight of 0, so fit would train nothing; give at least "
+                "reconstruction_weight a positive value."
+            )
+        return steps
 
     def _check_two_classes(self):
         """For the classifiers: one class leaves nothing to tell apart."""

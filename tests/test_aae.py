@@ -445,3 +445,12 @@ def test_auto_precision_resolves_per_device(digits):
     # On a GPU these networks trained slower under bf16 autocast: auto keeps float32.
     assert model._autocast_dtype(torch.device("cuda")) is None
     assert small(precision="bfloat16")._autocast_dtype(torch.device("cuda")) is torch.bfloat16
+
+
+def test_a_weight_of_zero_leaves_its_step_out(digits):
+    X, _ = digits
+    model = small(max_epochs=1, discriminator_weight=0.0, adversarial_weight=0.0).fit(X[:100])
+    assert set(model.history_[0]) == {"epoch", "reconstruction", "duration"}
+    with pytest.raises(ValueError, match="Every step has a weight of 0"):
+        small(max_epochs=1, reconstruction_weight=0.0, discriminator_weight=0.0,
+              adversarial_weight=0.0).fit(X[:100])
