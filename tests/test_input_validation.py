@@ -7,7 +7,6 @@ from unittest import mock
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.mixture import GaussianMixture
 from sklearn.utils._param_validation import InvalidParameterError
@@ -41,8 +40,8 @@ def y():
 
 
 @pytest.fixture(scope="module")
-def digits():
-    return load_digits().data[:200] / 16
+def digit_images(digits):
+    return digits[0][:200]
 
 
 @pytest.fixture(scope="module")
@@ -109,28 +108,28 @@ def test_fit_rejects_non_numeric_X(bad):
 
 
 @pytest.mark.parametrize("shift", [0.5, -0.5], ids=["above-1", "below-0"])
-def test_bce_rejects_X_outside_unit_interval(digits, shift):
+def test_bce_rejects_X_outside_unit_interval(digit_images, shift):
     with pytest.raises(
         ValueError,
         match=r"reconstruction_loss='bce' needs every value of X in \[0, 1\].*MinMaxScaler",
     ):
-        make_aae(reconstruction_loss="bce").fit(digits + shift)
+        make_aae(reconstruction_loss="bce").fit(digit_images + shift)
 
 
-def test_bce_accepts_X_inside_unit_interval(digits):
-    make_aae(reconstruction_loss="bce").fit(digits)  # positive control: no error
+def test_bce_accepts_X_inside_unit_interval(digit_images):
+    make_aae(reconstruction_loss="bce").fit(digit_images)  # positive control: no error
 
 
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
-def test_bce_rejects_X_outside_unit_interval_when_training_continues(digits, how):
+def test_bce_rejects_X_outside_unit_interval_when_training_continues(digit_images, how):
     if how == "warm_start":
-        aae = make_aae(reconstruction_loss="bce", warm_start=True).fit(digits)
+        aae = make_aae(reconstruction_loss="bce", warm_start=True).fit(digit_images)
         continue_training = aae.fit
     else:
-        aae = make_aae(reconstruction_loss="bce").partial_fit(digits)
+        aae = make_aae(reconstruction_loss="bce").partial_fit(digit_images)
         continue_training = aae.partial_fit
     with pytest.raises(ValueError, match=r"needs every value of X in \[0, 1\]"):
-        continue_training(digits * 5)
+        continue_training(digit_images * 5)
 
 
 # -- X after fit ------------------------------------------------------------------
@@ -461,10 +460,10 @@ def test_divergence_raises_naming_the_phase_and_leaves_model_unfitted(
         aae.transform(X)
 
 
-def test_divergence_from_huge_learning_rate_is_detected(digits):
+def test_divergence_from_huge_learning_rate_is_detected(digit_images):
     aae = make_aae(learning_rate_init=1e6, hidden_layer_sizes=(32,), batch_size=100, max_epochs=3)
     with pytest.raises(TrainingDivergedError, match=r"the '\w+' loss became NaN or infinite"):
-        aae.fit(digits * 1e6)
+        aae.fit(digit_images * 1e6)
     with pytest.raises(NotFittedError):
         check_is_fitted(aae)
 
