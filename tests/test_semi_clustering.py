@@ -9,51 +9,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skaae import ClusteringAAE, SemiSupervisedAAE
 from skaae.metrics import cluster_error
-
-SMALL = dict(
-    hidden_layer_sizes=(16,), discriminator_hidden_layer_sizes=(16,), max_epochs=3,
-    batch_size=32, device="cpu",
-)
-
-
-# Classifier and clusterer checks demand real accuracy on easy blobs: more epochs
-# and a higher learning rate than the transformer checks need.
-CHECKED = dict(SMALL, max_epochs=30, learning_rate_init=1e-2)
-
-
-EXPECTED_FAILURES = {
-    "SemiSupervisedAAE": {
-        # The check fits binary labels [-1, 1]; -1 marks an unlabeled sample here,
-        # as in sklearn.semi_supervised, so only one class remains.
-        "check_classifiers_classes": "-1 means 'unlabeled', not a class",
-    },
-    "ClusteringAAE": {
-        # labels_ index the categories of the categorical code (the columns of
-        # predict_proba, the y of sample); a category the model leaves empty is
-        # not renumbered away, so labels need not be consecutive.
-        "check_clustering": "cluster labels are code categories, not renumbered",
-    },
-}
-
-
-@parametrize_with_checks(
-    [
-        SemiSupervisedAAE(**CHECKED),
-        ClusteringAAE(n_clusters=3, neighbor_weight=0.0, **CHECKED),
-        # The neighbour and consistency steps and the cluster heads change what
-        # fit builds and what transform returns.
-        SemiSupervisedAAE(neighbor_weight=1.0, consistency_weight=1.0, **CHECKED),
-        ClusteringAAE(n_clusters=3, head_distance=4.0, neighbor_weight=1.0, **CHECKED),
-    ],
-    expected_failed_checks=lambda est: EXPECTED_FAILURES[type(est).__name__],
-)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
 
 def model(cls, **params):
     defaults = dict(
