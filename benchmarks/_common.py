@@ -204,6 +204,13 @@ def run_aae_safely(cell, function):
         cell.note = f"failed ({type(error).__name__})"
 
 
+def mean_std(values, digits):
+    """``values`` as ``mean ± std`` over the seeds, or the one value, with ``digits`` decimals."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+
+
 def print_aligned(title, header, rows):
     """Print ``title``, then a markdown table: first column left-aligned, the others right."""
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]

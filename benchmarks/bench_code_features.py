@@ -27,7 +27,7 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
 from _common import aae_parameters, add_common_arguments, describe_data, load_split, \
-    parse_variant, print_aligned, print_machine
+    mean_std, parse_variant, print_aligned, print_machine
 
 
 def classifier(args, seed):
@@ -43,12 +43,6 @@ def aae(args, size, seed, settings):
         n_components=size, max_epochs=args.aae_epochs, precision=args.precision,
         random_state=seed, **{**aae_parameters(args), **settings},
     )
-
-
-def mean_std(values):
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{np.mean(values):.4f} ± {np.std(values):.4f}"
 
 
 def main():
@@ -105,7 +99,7 @@ def main():
             size = name[4:name.index(")")]
             pca = np.mean(rows[f"PCA({size})"]["accuracy"])
             ratio = f"{np.mean(cell['accuracy']) - pca:+.4f}"
-        table.append([name, mean_std(cell["accuracy"]), f"{np.mean(cell['seconds']):.1f}", ratio])
+        table.append([name, mean_std(cell["accuracy"], 4), f"{np.mean(cell['seconds']):.1f}", ratio])
     print_aligned(
         f"LightGBM on codes, {args.dataset}, {len(args.seeds)} seed(s) {args.seeds}, AAE "
         f"{args.aae_epochs} epochs, precision {args.precision!r} (AAE settings: "

@@ -47,6 +47,7 @@ from _common import (
     describe_aae,
     describe_data,
     load_split,
+    mean_std,
     print_aligned,
     print_machine,
 )
@@ -152,11 +153,7 @@ def main():
             print(f"  seed {seed}, {name}: 5-NN accuracy {accuracy:.3f}, "
                   f"trustworthiness {trust:.3f} in {seconds:.0f}s", flush=True)
 
-    def mean_std(values):
-        return f"{np.mean(values):.3f}" if len(values) == 1 else \
-            f"{np.mean(values):.3f} ± {np.std(values):.3f}"
-
-    rows = [[name, mean_std([r[0] for r in runs]), mean_std([r[1] for r in runs]),
+    rows = [[name, mean_std([r[0] for r in runs], 3), mean_std([r[1] for r in runs], 3),
              f"{np.mean([r[2] for r in runs]):.0f}"] for name, runs in results.items()]
     print_aligned(f"{args.n_dims}-D codes on {args.dataset}, {len(args.seeds)} seed(s)",
                   ["method", "5-NN accuracy (train -> test)", "trustworthiness", "fit s"], rows)

@@ -46,6 +46,7 @@ from _common import (
     describe_aae,
     describe_data,
     load_split,
+    mean_std,
     parse_variant,
     print_aligned,
     print_machine,
@@ -156,25 +157,19 @@ def print_results(args, checkpoints, errors, seconds, best_peer_errors, best_pee
     if not best_peer_errors:
         return
     rows = [["best peer: " + ", ".join(sorted(best_peer_names)),
-             _mean_std(best_peer_errors), "", "1.00x"]]
+             mean_std(100 * np.asarray(best_peer_errors), 2), "", "1.00x"]]
     for key in (key for key in errors if errors[key]):
         variant, epochs = key
         # Against the peers of the same seeds: a stopped run has fewer at later checkpoints.
         peer = np.mean(best_peer_errors[:len(errors[key])])
         label = "AAE" if variant == "defaults" else f"AAE {variant}"
         rows.append([f"{label}, {epochs} epochs ({len(errors[key])} seed(s))",
-                     _mean_std(errors[key]), f"{np.mean(seconds[key]):.0f}",
+                     mean_std(100 * np.asarray(errors[key]), 2), f"{np.mean(seconds[key]):.0f}",
                      f"{np.mean(errors[key]) / peer:.2f}x" if peer else "n/a"])
     complete = all(len(errors[key]) == len(args.seeds) for key in errors)
     print_aligned(f"Test error against training length on {args.dataset}, "
                   f"{len(args.seeds)} seed(s)" + ("" if complete else ", stopped early"),
                   ["method", "error %", "training s (cumulative)", "vs best peer"], rows)
-
-
-def _mean_std(values):
-    if len(values) == 1:
-        return f"{100 * values[0]:.2f}"
-    return f"{100 * np.mean(values):.2f} ± {100 * np.std(values):.2f}"
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from _common import print_aligned, print_machine
+from _common import mean_std, print_aligned, print_machine
 
 DIGIT_SIZE = 28
 MNIST_BOX = 20
@@ -229,12 +229,6 @@ def row_builders(args, seed, X_source, input_shape, target_epochs):
 
 
 # Table --------------------------------------------------------------------------------
-
-
-def mean_std(values, digits):
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
 
 
 def print_table(title, results):

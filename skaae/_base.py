@@ -223,17 +223,19 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
             ensure_min_samples=2 if reset else 1,
         )
-        largest = np.abs(X).max() if X.size else 0.0
+        # min and max, not abs: no temporary the size of X.
+        low, high = (X.min(), X.max()) if X.size else (0.0, 0.0)
+        largest = max(-low, high)
         if largest > np.finfo(np.float32).max:
             raise ValueError(
                 f"X holds values beyond float32's range (largest magnitude {largest:.4g}); "
                 "the networks compute in float32, where they become infinite. Scale X "
                 "first, for example with sklearn.preprocessing.StandardScaler."
             )
-        if training and self.reconstruction_loss == "bce" and (X.min() < 0 or X.max() > 1):
+        if training and self.reconstruction_loss == "bce" and (low < 0 or high > 1):
             raise ValueError(
                 "reconstruction_loss='bce' needs every value of X in [0, 1]; got values in "
-                f"[{X.min():.4g}, {X.max():.4g}]. Scale X first (for example with "
+                f"[{low:.4g}, {high:.4g}]. Scale X first (for example with "
                 "sklearn.preprocessing.MinMaxScaler) or use reconstruction_loss='mse'."
             )
         return X

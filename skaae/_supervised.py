@@ -22,10 +22,11 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     discriminator pushes the code towards the ``prior``, the same for every
     class. The label already tells the decoder the class, so the code learns to
     keep only what the label does not say: the style (Makhzani et al., 2016,
-    Fig. 6). The discriminator also sees the label (``conditional_discriminator``),
-    so the style of each class, not only their mixture, must look like the prior. Every mini-batch runs a reconstruction step (encoder
-    and decoder), a discriminator step (prior draws against codes) and a
-    generator step (encoder), like :class:`AdversarialAutoencoder`.
+    Fig. 6). The discriminator also sees the label
+    (``conditional_discriminator``), so the style of each class, not only their
+    mixture, must look like the prior. Every mini-batch runs a reconstruction
+    step (encoder and decoder), a discriminator step (prior draws against codes)
+    and a generator step (encoder), like :class:`AdversarialAutoencoder`.
 
     The fitted model renders a style in any class (:meth:`inverse_transform`),
     draws samples of a chosen class (:meth:`sample`) and, as a generative
@@ -218,7 +219,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
-        tol=0.0001,
+        tol=1e-4,
         warm_start=False,
         weight_averaging=0.0,
         precision="float32",
