@@ -4,6 +4,7 @@ from ._aae import AdversarialAutoencoder
 from ._semi import ClusteringAAE, SemiSupervisedAAE
 from ._supervised import SupervisedAAE
 from ._engine import TrainingDivergedError
+from .persistence import load, save
 from .priors import (
     CategoricalPrior,
     GaussianPrior,
@@ -22,6 +23,8 @@ __all__ = [
     "SemiSupervisedAAE",
     "ClusteringAAE",
     "TrainingDivergedError",
+    "save",
+    "load",
     "Prior",
     "GaussianPrior",
     "MixturePrior",
