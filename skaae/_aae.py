@@ -69,8 +69,10 @@ class AdversarialAutoencoder(BaseAAE):
     discriminator_noise : float, default=0.0
         Standard deviation of Gaussian noise added to the discriminator's inputs
         (prior draws and codes alike); smooths the adversarial game.
-    reconstruction_loss : {"mse", "bce"}, default="mse"
+    reconstruction_loss : {"mse", "bce", "auto"}, default="mse"
         Averaged per feature. ``"bce"`` needs ``X`` in [0, 1] and decodes through a sigmoid.
+        ``"auto"`` picks ``"bce"`` when every value of ``X`` lies in [0, 1] and
+        ``"mse"`` otherwise; ``reconstruction_loss_`` holds the choice.
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
         Weights of the reconstruction, generator (encoder) and discriminator
         phases. Each phase has its own Adam optimizer, which would undo a
@@ -138,6 +140,13 @@ class AdversarialAutoencoder(BaseAAE):
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, noise and prior draws (never the global
         PyTorch generator).
+    checkpoint : str or path-like, default=None
+        A file where ``fit`` writes the complete training state after every
+        epoch (atomically: a crash never leaves a broken file). A ``fit`` that
+        finds a checkpoint of the same parameters and data resumes after its
+        last finished epoch and, on a CPU, ends with the weights of a fit that
+        was never interrupted; a checkpoint of another fit is refused with an
+        error that says what differs. ``partial_fit`` ignores it.
 
     Attributes
     ----------
@@ -225,6 +234,7 @@ class AdversarialAutoencoder(BaseAAE):
         device="auto",
         verbose=0,
         random_state=None,
+        checkpoint=None,
     ):
         self.n_components = n_components
         self.prior = prior
@@ -265,6 +275,7 @@ class AdversarialAutoencoder(BaseAAE):
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint = checkpoint
 
     # -- sklearn surface -----------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -436,7 +447,7 @@ class AdversarialAutoencoder(BaseAAE):
                 init_parameters(net, generator)
         encoder = Encoder(encoder_body, self.n_components, self.encoder_type, self.noise_dim)
         encoder.reset_noise(generator)
-        output = "sigmoid" if self.reconstruction_loss == "bce" else "identity"
+        output = "sigmoid" if self.reconstruction_loss_ == "bce" else "identity"
         return {
             "encoder": encoder,
             "decoder": Decoder(decoder_body, output),
@@ -461,7 +472,7 @@ class AdversarialAutoencoder(BaseAAE):
 
         def reconstruction(batch):
             logits = decoder(self._decoder_input(self._training_code(batch, networks), batch))
-            error = reconstruction_error(logits, batch["x"], self.reconstruction_loss)
+            error = reconstruction_error(logits, batch["x"], self.reconstruction_loss_)
             loss = error.mean()
             if "attributes" in batch:
                 # In the reconstruction step, not a step of its own: with one Adam

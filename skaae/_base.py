@@ -7,6 +7,7 @@ steps train them (:meth:`_make_steps`); none has a training loop of its own.
 
 import copy
 import math
+import os
 import warnings
 from numbers import Integral, Real
 
@@ -20,6 +21,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_consistent_length, column_or_1d, check_is_fitted, validate_data
 
 from ._attributes import check_attributes, fit_code_map
+from ._checkpoint import Checkpoint, fingerprint, load_matching, numpy_state, restore_numpy_state
 from ._engine import TrainingDivergedError, TrainingEngine
 from ._losses import reconstruction_error
 from .networks import ACTIVATIONS, make_conv_decoder, make_conv_encoder, make_mlp, set_generator
@@ -157,7 +159,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_noise": [Interval(Real, 0, None, closed="left")],
         "discriminator_noise": [Interval(Real, 0, None, closed="left")],
-        "reconstruction_loss": [StrOptions({"mse", "bce"})],
+        "reconstruction_loss": [StrOptions({"mse", "bce", "auto"})],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "adversarial_weight": [Interval(Real, 0, None, closed="left")],
         "discriminator_weight": [Interval(Real, 0, None, closed="left")],
@@ -182,6 +184,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "device": [str, torch.device],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
+        "checkpoint": [None, str, os.PathLike],
     }
 
     # -- networks ----------------------------------------------------------
@@ -215,6 +218,15 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         )
 
     # -- input ------------------------------------------------------------
+    def _resolve_reconstruction_loss(self, X):
+        """The reconstruction loss to train with: ``"auto"`` picks the binary
+        cross-entropy when every value of ``X`` lies in [0, 1] (pixel
+        intensities, proportions), where it lowered the semi-supervised error on
+        Fashion-MNIST and digits, and the squared error otherwise."""
+        if self.reconstruction_loss != "auto":
+            return self.reconstruction_loss
+        return "bce" if X.size == 0 or (X.min() >= 0 and X.max() <= 1) else "mse"
+
     def _validate_X(self, X, *, reset, training=False):
         X = validate_data(
             self,
@@ -232,7 +244,10 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 "the networks compute in float32, where they become infinite. Scale X "
                 "first, for example with sklearn.preprocessing.StandardScaler."
             )
-        if training and self.reconstruction_loss == "bce" and (low < 0 or high > 1):
+        # A first fit checks the loss asked for ("auto" adapts to X); a continued
+        # fit, the loss the first one resolved.
+        loss = self.reconstruction_loss if reset else getattr(self, "reconstruction_loss_", None)
+        if training and loss == "bce" and (low < 0 or high > 1):
             raise ValueError(
                 "reconstruction_loss='bce' needs every value of X in [0, 1]; got values in "
                 f"[{low:.4g}, {high:.4g}]. Scale X first (for example with "
@@ -364,9 +379,24 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             # each continued call draws new shuffles, noise and prior samples.
             self._random_state = check_random_state(self.random_state)
         seed = self._random_state.randint(np.iinfo(np.int32).max)
+        checkpoint_path = None if incremental else self.checkpoint
+        resumed = None
+        if checkpoint_path is not None:
+            expected = fingerprint(
+                self, {"x": X, "y": labels, "attributes": attributes},
+                0 if first_fit else len(self.history_),
+            )
+            resumed = load_matching(checkpoint_path, expected)
+            if resumed is not None:
+                # The interrupted fit's seed rebuilds what came before its loop
+                # (initial weights, validation split) exactly.
+                seed = resumed["seed"]
+                restore_numpy_state(self._random_state, resumed["numpy_state"])
+            numpy_state_after_draw = numpy_state(self._random_state)
         generator = torch.Generator(device=device).manual_seed(int(seed))
 
         if first_fit:
+            self.reconstruction_loss_ = self._resolve_reconstruction_loss(X)
             init_generator = torch.Generator().manual_seed(int(seed))
             self.device_ = device
             networks = self._build_networks(X.shape[1], init_generator)
@@ -408,9 +438,17 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             optimizers=self._optimizers,
             average_from=average_from,
         )
+        on_epoch_end = resume = None
+        if checkpoint_path is not None:
+            if resumed is not None:
+                resume = self._restore_checkpoint(resumed, engine, generator, device)
+            on_epoch_end = Checkpoint(
+                checkpoint_path, expected, seed, numpy_state_after_draw, self.history_
+            )
         try:
             stopped_early = engine.fit(
-                data, n_epochs, history=self.history_, extra_data=self._extra_data(data)
+                data, n_epochs, history=self.history_, extra_data=self._extra_data(data),
+                resume=resume, on_epoch_end=on_epoch_end,
             )
         except TrainingDivergedError as error:
             self._optimizers = {}
@@ -445,6 +483,24 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 attributes, self._batched(self._code, X)
             )
         return self
+
+    def _restore_checkpoint(self, state, engine, generator, device):
+        """Put the training state of ``state`` (a checkpoint) back; return the loop records."""
+        for key, net in self._networks.items():
+            net.load_state_dict(state["networks"][key])
+        for name, optimizer in engine.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+        generator.set_state(state["generator"])
+        self.history_[:] = state["history"]
+        loop = dict(state["loop"])
+        if loop["best_state"] is not None:
+            loop["best_state"] = {
+                key: {k: v.to(device) for k, v in net_state.items()}
+                for key, net_state in loop["best_state"].items()
+            }
+        if loop["averages"] is not None:
+            loop["averages"] = [average.to(device) for average in loop["averages"]]
+        return loop
 
     def _forget_fit(self):
         for name in list(vars(self)):
@@ -612,7 +668,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _reconstruction_error(self, x, *context):
         logits = self._reconstruct_logits(x, *context)
-        return reconstruction_error(logits, x, self.reconstruction_loss).mean(dim=1)
+        return reconstruction_error(logits, x, self.reconstruction_loss_).mean(dim=1)
 
     def _validation_loss(self, validation):
         # The held-out reconstruction error, per feature: comparable across data sets.

@@ -176,11 +176,17 @@ class TrainingEngine:
         return loss.detach().float()
 
     # -- the loop ---------------------------------------------------------
-    def fit(self, data, n_epochs, *, history, extra_data=None):
+    def fit(self, data, n_epochs, *, history, extra_data=None, resume=None, on_epoch_end=None):
         """Train for up to ``n_epochs`` epochs over ``data`` (a dict of tensors).
 
         Appends one dict per epoch to ``history``. Returns ``True`` when early
         stopping ended the run, ``False`` otherwise.
+
+        ``resume`` (a dict from :meth:`loop_state`, with the networks,
+        optimizers and generator already restored by the caller) continues a
+        run after its ``"epochs_done"`` epochs, with the early-stopping and
+        weight-averaging records it had. ``on_epoch_end(engine, loop_state)``
+        runs after every finished epoch (checkpoints hook in there).
 
         Raises
         ------
@@ -192,15 +198,19 @@ class TrainingEngine:
         device = data["x"].device
         n_steps = len(self.steps)
         order = torch.arange(n_steps, device=device, dtype=torch.float32)
-        best_loss, best_state, bad_epochs = math.inf, None, 0
-        first_epoch = len(history)
+        loop = resume or {
+            "epochs_done": 0, "best_loss": math.inf, "best_state": None, "bad_epochs": 0,
+            "averages": None, "n_averaged": 0,
+        }
+        best_loss, best_state, bad_epochs = loop["best_loss"], loop["best_state"], loop["bad_epochs"]
+        averages, n_averaged, interrupted = loop["averages"], loop["n_averaged"], False
+        first_epoch = len(history) - loop["epochs_done"]
         progress = _Progress(self.verbose, n_epochs, n_samples, [s.name for s in self.steps])
-        stopped_early = False
-        averages, n_averaged, interrupted = None, 0, False
+        stopped_early = resume is not None and bad_epochs >= self.n_iter_no_change
         for net in self.networks.values():
             net.train()
         try:
-            for epoch in range(n_epochs):
+            for epoch in range(loop["epochs_done"], n_epochs if not stopped_early else 0):
                 start = time.perf_counter()
                 snapshot = self._state()
                 sums = torch.zeros(n_steps, device=device)
@@ -258,9 +268,14 @@ class TrainingEngine:
                         best_loss, best_state, bad_epochs = record["validation_loss"], self._state(), 0
                     else:
                         bad_epochs += 1
-                    if bad_epochs >= self.n_iter_no_change:
-                        stopped_early = True
-                        break
+                if on_epoch_end is not None:
+                    on_epoch_end(self, {
+                        "epochs_done": epoch + 1, "best_loss": best_loss, "best_state": best_state,
+                        "bad_epochs": bad_epochs, "averages": averages, "n_averaged": n_averaged,
+                    })
+                if self.validation_loss is not None and bad_epochs >= self.n_iter_no_change:
+                    stopped_early = True
+                    break
                 for net in self.networks.values():
                     net.train()
         finally:

@@ -68,7 +68,11 @@ _SHARED_PARAMETERS = """
         so the style code carries little information about the category (as in the
         paper's label-aware regularisation). ``False`` gives the paper's plain style
         discriminator, which only matches the style's overall distribution.
-    reconstruction_loss : {{"mse", "bce"}}, default="mse"
+    reconstruction_loss : {{"mse", "bce", "auto"}}, default="mse"
+        The decoder's loss: the squared error, or the binary cross-entropy for
+        data in [0, 1] (its output then passes through a sigmoid). ``"auto"``
+        picks ``"bce"`` when every value of ``X`` lies in [0, 1] and ``"mse"``
+        otherwise; ``reconstruction_loss_`` holds the choice.
     consistency_weight : float, default={consistency_weight}
         Weight of a consistency step on every mini-batch: virtual adversarial
         training (Miyato et al., 2018), which asks the categorical code to stay
@@ -127,6 +131,13 @@ _SHARED_PARAMETERS = """
     device : str or torch.device, default="auto"
     verbose : int, default=0
     random_state : int, RandomState instance or None, default=None
+    checkpoint : str or path-like, default=None
+        A file where ``fit`` writes the complete training state after every
+        epoch (atomically: a crash never leaves a broken file). A ``fit`` that
+        finds a checkpoint of the same parameters and data resumes after its
+        last finished epoch and, on a CPU, ends with the weights of a fit that
+        was never interrupted; a checkpoint of another fit is refused with an
+        error that says what differs. ``partial_fit`` ignores it.
 """
 
 
@@ -182,7 +193,7 @@ class _CategoricalAAE(BaseAAE):
             if custom is None:
                 net.to_empty(device="cpu")
                 init_parameters(net, generator)
-        output = "sigmoid" if self.reconstruction_loss == "bce" else "identity"
+        output = "sigmoid" if self.reconstruction_loss_ == "bce" else "identity"
         networks = {
             "encoder": Encoder(encoder_body, n_code),
             "decoder": Decoder(decoder_body, output),
@@ -220,7 +231,7 @@ class _CategoricalAAE(BaseAAE):
         def reconstruction(batch):
             logits, style = self._split(self._training_code(batch, networks))
             decoded = decoder(self._decoder_input(networks, torch.softmax(logits, dim=1), style))
-            error = reconstruction_error(decoded, batch["x"], self.reconstruction_loss).mean()
+            error = reconstruction_error(decoded, batch["x"], self.reconstruction_loss_).mean()
             if self.head_distance is not None:
                 error = error + networks["cluster_heads"].crowding()
             return error
@@ -518,6 +529,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         device="auto",
         verbose=0,
         random_state=None,
+        checkpoint=None,
     ):
         self.n_components = n_components
         self.prior = prior
@@ -563,6 +575,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint = checkpoint
 
     @property
     def _n_categories(self):
@@ -788,6 +801,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         device="auto",
         verbose=0,
         random_state=None,
+        checkpoint=None,
     ):
         self.n_clusters = n_clusters
         self.n_components = n_components
@@ -831,6 +845,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint = checkpoint
 
     @property
     def _n_categories(self):

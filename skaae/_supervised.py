@@ -74,8 +74,10 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         large style code also learns the class; a style drawn from the prior
         then belongs to no class in particular, and ``sample(y=k)`` often draws
         another class. ``False`` is the paper's model (Fig. 6).
-    reconstruction_loss : {"mse", "bce"}, default="mse"
+    reconstruction_loss : {"mse", "bce", "auto"}, default="mse"
         Averaged per feature. ``"bce"`` needs ``X`` in [0, 1] and decodes through a sigmoid.
+        ``"auto"`` picks ``"bce"`` when every value of ``X`` lies in [0, 1] and
+        ``"mse"`` otherwise; ``reconstruction_loss_`` holds the choice.
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
         Weights of the reconstruction loss, the generator (encoder) loss and the
         discriminator loss. ``adversarial_weight=0`` leaves the style code unshaped.
@@ -133,6 +135,13 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, noise and prior draws (never the global
         PyTorch generator).
+    checkpoint : str or path-like, default=None
+        A file where ``fit`` writes the complete training state after every
+        epoch (atomically: a crash never leaves a broken file). A ``fit`` that
+        finds a checkpoint of the same parameters and data resumes after its
+        last finished epoch and, on a CPU, ends with the weights of a fit that
+        was never interrupted; a checkpoint of another fit is refused with an
+        error that says what differs. ``partial_fit`` ignores it.
 
     Attributes
     ----------
@@ -229,6 +238,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         device="auto",
         verbose=0,
         random_state=None,
+        checkpoint=None,
     ):
         super().__init__(
             n_components,
@@ -270,6 +280,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
             device=device,
             verbose=verbose,
             random_state=random_state,
+            checkpoint=checkpoint,
         )
         self.conditional_discriminator = conditional_discriminator
 
@@ -510,5 +521,5 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         labels = torch.arange(n_classes, device=x.device).repeat(n_samples)
         logits = self._networks["decoder"](self._with_label(styles, labels))
         targets = x.repeat_interleave(n_classes, dim=0)
-        errors = reconstruction_error(logits, targets, self.reconstruction_loss)
+        errors = reconstruction_error(logits, targets, self.reconstruction_loss_)
         return errors.mean(dim=1).view(n_samples, n_classes)

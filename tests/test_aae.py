@@ -182,6 +182,20 @@ def test_bce_decodes_into_the_unit_interval(digits):
     assert decoded.min() >= 0 and decoded.max() <= 1
 
 
+def test_auto_reconstruction_loss_picks_bce_inside_the_unit_interval_and_mse_outside(digits):
+    X, _ = digits
+    inside = small(reconstruction_loss="auto", max_epochs=1).fit(X[:200])
+    outside = small(reconstruction_loss="auto", max_epochs=1).fit(X[:200] * 2 - 1)
+    assert inside.reconstruction_loss_ == "bce" and outside.reconstruction_loss_ == "mse"
+    decoded = inside.inverse_transform(inside.transform(X[:50]))
+    assert decoded.min() >= 0 and decoded.max() <= 1
+    assert outside.inverse_transform(outside.transform(X[:50] * 2 - 1)).min() < 0
+    # Continued training keeps the loss the first fit chose, with its range check.
+    inside.set_params(warm_start=True)
+    with pytest.raises(ValueError, match=r"needs every value of X in \[0, 1\]"):
+        inside.fit(X[:200] * 2)
+
+
 def test_score_samples_flags_anomalies(digits):
     X, _ = digits
     model = small(max_epochs=10).fit(X[:500])

@@ -1,0 +1,168 @@
+"""Checkpoints of a running ``fit``: written after every epoch, resumed exactly.
+
+A checkpoint holds the complete training state at the end of an epoch: the
+networks, the optimizers, the training generator, the early-stopping and
+weight-averaging records, ``history_`` and the seeds the fit started from. With
+them a fit that was killed (even with SIGKILL) and is started again continues
+after its last finished epoch and, on a CPU, ends with the same weights as a
+fit that was never interrupted.
+
+A fingerprint of the estimator's parameters, of the training data and of the
+fitted state the call continues from (``n_iter_`` before it) ties a file to its
+fit: a ``fit`` that finds a checkpoint of another fit refuses to overwrite it,
+and says what differs.
+
+Files are written with :func:`torch.save` next to their final place and then
+renamed (atomic on POSIX and Windows), so a crash mid-write never leaves a
+broken file, and read with ``weights_only=True``, which unpickles tensors and
+plain containers only.
+"""
+
+import hashlib
+import os
+import tempfile
+
+import numpy as np
+import torch
+
+#: Version of the checkpoint layout.
+CHECKPOINT_FORMAT = 1
+#: Parameters that do not change what a fit computes.
+_IGNORED_PARAMETERS = ("checkpoint", "verbose", "warm_start")
+
+
+def fingerprint(estimator, arrays, n_iter_before):
+    """What ties a checkpoint to one fit: parameters, data and starting point.
+
+    Parameters that are not plain data (modules, callables, priors) count by
+    their type, so two runs of a script with a custom network match.
+    """
+    params = {}
+    for name, value in sorted(estimator.get_params(deep=False).items()):
+        if name in _IGNORED_PARAMETERS:
+            continue
+        plain = value is None or isinstance(value, (bool, int, float, str, tuple, list))
+        params[name] = repr(value) if plain else type(value).__name__
+    digest = hashlib.sha256()
+    for key in sorted(arrays):
+        if arrays[key] is None:
+            continue
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key} {array.dtype} {array.shape}".encode())
+        digest.update(array.tobytes())
+    return {
+        "estimator": type(estimator).__name__,
+        "params": params,
+        "data": digest.hexdigest(),
+        "n_iter_before": int(n_iter_before),
+    }
+
+
+def _describe_difference(found, expected):
+    if found.get("estimator") != expected["estimator"]:
+        return f"it belongs to a {found.get('estimator')}, not a {expected['estimator']}"
+    changed = [
+        f"{name}={found['params'].get(name, '(unset)')} there, {value} here"
+        for name, value in expected["params"].items()
+        if found["params"].get(name) != value
+    ]
+    if changed:
+        return "the parameters differ: " + "; ".join(changed)
+    if found.get("data") != expected["data"]:
+        return "it was written for other training data (or labels)"
+    return (
+        f"it continues a model trained for {found.get('n_iter_before')} epochs before that "
+        f"fit, and this one has {expected['n_iter_before']}"
+    )
+
+
+def load_matching(path, expected):
+    """The checkpoint at ``path`` if it belongs to this fit; ``None`` if there is none.
+
+    Raises ``ValueError`` when the file belongs to another fit, saying what
+    differs, so that no one's checkpoint is silently overwritten.
+    """
+    if path is None or not os.path.exists(path):
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # a truncated or foreign file
+        raise ValueError(
+            f"checkpoint={os.fspath(path)!r} exists but is not a readable skaae checkpoint "
+            f"({error}). Remove it or choose another path."
+        ) from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(
+            f"checkpoint={os.fspath(path)!r} is not a skaae checkpoint of format "
+            f"{CHECKPOINT_FORMAT}. Remove it or choose another path."
+        )
+    n_before = expected["n_iter_before"]
+    if n_before > 0 and len(state["history"]) == n_before:
+        # The finished checkpoint of the fit this warm start continues: the
+        # model in memory already holds its state, so it is simply overwritten.
+        return None
+    if state["fingerprint"] != expected:
+        raise ValueError(
+            f"checkpoint={os.fspath(path)!r} belongs to another fit: "
+            f"{_describe_difference(state['fingerprint'], expected)}. Remove the file (or "
+            "choose another checkpoint path) to start afresh."
+        )
+    return state
+
+
+class Checkpoint:
+    """The epoch-end concern that writes the training state to ``path``.
+
+    Called by :class:`~skaae._engine.TrainingEngine` after every finished
+    epoch with the engine and its loop records.
+    """
+
+    def __init__(self, path, expected, seed, numpy_state, history):
+        self.path = os.fspath(path)
+        self.expected = expected
+        self.seed = seed
+        self.numpy_state = numpy_state
+        self.history = history
+
+    def __call__(self, engine, loop):
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "fingerprint": self.expected,
+            "seed": self.seed,
+            "numpy_state": self.numpy_state,
+            "history": [dict(record) for record in self.history],
+            "networks": engine._state(),
+            "optimizers": {name: opt.state_dict() for name, opt in engine.optimizers.items()},
+            "generator": engine.generator.get_state(),
+            "loop": loop,
+        }
+        folder = os.path.dirname(os.path.abspath(self.path))
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".skaae-checkpoint-")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                torch.save(state, file)
+                file.flush()
+                # On disk before the rename, so a power cut cannot leave the
+                # new name pointing at unwritten blocks.
+                os.fsync(file.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+            raise
+
+
+def numpy_state(random_state):
+    """The state of a private ``RandomState`` as plain data (``None`` for the global one)."""
+    if random_state is np.random.mtrand._rand:
+        return None
+    kind, keys, position, has_gauss, cached = random_state.get_state()
+    return [kind, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss),
+            float(cached)]
+
+
+def restore_numpy_state(random_state, state):
+    if state is None or random_state is np.random.mtrand._rand:
+        return
+    kind, keys, position, has_gauss, cached = state
+    random_state.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
