@@ -64,6 +64,8 @@ def _to_json(value, what):
     priors); ``ValueError`` naming ``what`` for anything that is not plain data."""
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, os.PathLike):  # a checkpoint path
+        return os.fspath(value)
     if isinstance(value, Integral):
         return int(value)
     if isinstance(value, Real):

@@ -66,6 +66,15 @@ def test_a_loaded_model_gives_the_saved_models_results(digits, tmp_path, case):
     np.testing.assert_allclose(loaded.score_samples(X[:40]), model.score_samples(X[:40]))
 
 
+def test_a_checkpointed_model_saves_with_its_checkpoint_path(digits, tmp_path):
+    X, _ = digits
+    model = ClusteringAAE(n_clusters=4, checkpoint=tmp_path / "fit.ckpt", **SMALL).fit(X)
+    skaae.save(model, tmp_path / "m.safetensors")
+    loaded = skaae.load(tmp_path / "m.safetensors")
+    assert loaded.checkpoint == str(tmp_path / "fit.ckpt")
+    assert loaded.reconstruction_loss_ == model.reconstruction_loss_
+
+
 def test_a_loaded_model_trains_on_like_the_saved_one(digits, tmp_path):
     X, _ = digits
     model = AdversarialAutoencoder(warm_start=True, **SMALL).fit(X)
