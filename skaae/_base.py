@@ -34,6 +34,19 @@ INFERENCE_BATCH_SIZE = 256
 UNLABELED = -1
 
 
+def _is_dask_ml_placeholder(y):
+    """Whether ``y`` is what dask-ml's ``Incremental.fit(X)`` passes for a missing ``y``.
+
+    dask-ml builds its task graph with the key ``("", block)`` where an unlabeled
+    fit has no ``y`` block, and dask hands that key to ``partial_fit`` as it is.
+    Read as labels it would fail; it means "no labels".
+    """
+    return (
+        isinstance(y, tuple) and len(y) == 2 and isinstance(y[0], str) and y[0] == ""
+        and isinstance(y[1], Integral)
+    )
+
+
 def resolve_device(device):
     """Turn the ``device`` parameter into a :class:`torch.device`, or raise ``ValueError``."""
     if isinstance(device, str) and device == "auto":
@@ -318,6 +331,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # -- fitting -----------------------------------------------------------
     def _fit(self, X, y=None, *, attributes=None, n_epochs=None, incremental=False, classes=None):
+        if incremental and _is_dask_ml_placeholder(y):
+            y = None
         first_fit = not ((self.warm_start or incremental) and hasattr(self, "encoder_"))
         try:
             X, labels = self._validate_training_data(X, y, first_fit, classes)

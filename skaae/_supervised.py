@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch.nn import functional as F
 
 from ._aae import AdversarialAutoencoder
-from ._base import UNLABELED, check_no_missing_labels, labels_per_row
+from ._base import _is_dask_ml_placeholder, UNLABELED, check_no_missing_labels, labels_per_row
 from ._losses import reconstruction_error
 from .priors import make_prior
 
@@ -329,6 +329,8 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         -------
         self : SupervisedAAE
         """
+        if _is_dask_ml_placeholder(y):
+            y = None
         return self._fit(
             X, self._check_targets(y), attributes=attributes, n_epochs=1, incremental=True,
             classes=classes,
