@@ -136,12 +136,9 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         Seeds initialisation, shuffling, noise and prior draws (never the global
         PyTorch generator).
     checkpoint : str or path-like, default=None
-        A file where ``fit`` writes the complete training state after every
-        epoch (atomically: a crash never leaves a broken file). A ``fit`` that
-        finds a checkpoint of the same parameters and data resumes after its
-        last finished epoch and, on a CPU, ends with the weights of a fit that
-        was never interrupted; a checkpoint of another fit is refused with an
-        error that says what differs. ``partial_fit`` ignores it.
+        File that ``fit`` rewrites with the training state after every epoch; a
+        ``fit`` that finds one of the same parameters and data resumes after its
+        last finished epoch, exactly (user guide: "Checkpoints and exact resume").
 
     Attributes
     ----------
