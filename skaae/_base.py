@@ -21,8 +21,10 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_consistent_length, column_or_1d, check_is_fitted, validate_data
 
 from ._attributes import check_attributes, fit_code_map
-from ._checkpoint import Checkpoint, fingerprint, load_matching, numpy_state, restore_numpy_state
-from ._engine import TrainingDivergedError, TrainingEngine
+from ._checkpoint import (
+    Checkpoint, fingerprint, load_matching, numpy_state, restore_numpy_state, to_device,
+)
+from ._engine import EarlyStopping, TrainingDivergedError, TrainingEngine, WeightAveraging
 from ._losses import reconstruction_error
 from .networks import ACTIVATIONS, make_conv_decoder, make_conv_encoder, make_mlp, set_generator
 from .priors import PRIOR_NAMES, Prior
@@ -447,23 +449,25 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             betas=(self.beta_1, self.beta_2),
             autocast_dtype=self._autocast_dtype(device),
             validation_loss=(lambda: self._validation_loss(validation)) if validation else None,
-            n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
             verbose=self.verbose,
             optimizers=self._optimizers,
-            average_from=average_from,
         )
-        on_epoch_end = resume = None
+        if validation:
+            engine.callbacks.append(EarlyStopping(self.n_iter_no_change, self.tol))
+        if average_from is not None:
+            engine.callbacks.append(WeightAveraging(average_from))
+        resume = None
         if checkpoint_path is not None:
             if resumed is not None:
                 resume = self._restore_checkpoint(resumed, engine, generator, device)
-            on_epoch_end = Checkpoint(
+            # Last: it stores the states the callbacks before it reached.
+            engine.callbacks.append(Checkpoint(
                 checkpoint_path, expected, seed, numpy_state_after_draw, self.history_
-            )
+            ))
         try:
             stopped_early = engine.fit(
                 data, n_epochs, history=self.history_, extra_data=self._extra_data(data),
-                resume=resume, on_epoch_end=on_epoch_end,
+                resume=resume,
             )
         except TrainingDivergedError as error:
             self._optimizers = {}
@@ -507,15 +511,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             optimizer.load_state_dict(state["optimizers"][name])
         generator.set_state(state["generator"])
         self.history_[:] = state["history"]
-        loop = dict(state["loop"])
-        if loop["best_state"] is not None:
-            loop["best_state"] = {
-                key: {k: v.to(device) for k, v in net_state.items()}
-                for key, net_state in loop["best_state"].items()
-            }
-        if loop["averages"] is not None:
-            loop["averages"] = [average.to(device) for average in loop["averages"]]
-        return loop
+        return to_device(state["loop"], device)
 
     def _forget_fit(self):
         for name in list(vars(self)):

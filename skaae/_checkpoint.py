@@ -25,6 +25,8 @@ import tempfile
 import numpy as np
 import torch
 
+from ._engine import Callback
+
 #: Version of the checkpoint layout.
 CHECKPOINT_FORMAT = 1
 #: Parameters that do not change what a fit computes.
@@ -110,12 +112,15 @@ def load_matching(path, expected):
     return state
 
 
-class Checkpoint:
+class Checkpoint(Callback):
     """The epoch-end concern that writes the training state to ``path``.
 
     Called by :class:`~skaae._engine.TrainingEngine` after every finished
-    epoch with the engine and its loop records.
+    epoch, after the callbacks before it in the engine's list, whose states it
+    stores with the networks, optimizers and generator.
     """
+
+    name = "checkpoint"
 
     def __init__(self, path, expected, seed, numpy_state, history):
         self.path = os.fspath(path)
@@ -124,7 +129,11 @@ class Checkpoint:
         self.numpy_state = numpy_state
         self.history = history
 
-    def __call__(self, engine, loop):
+    def on_epoch_end(self, engine, epochs_done, record):
+        self.write(engine, {"epochs_done": epochs_done, "callbacks": engine.callback_states()})
+        return False
+
+    def write(self, engine, loop):
         state = {
             "format": CHECKPOINT_FORMAT,
             "fingerprint": self.expected,
@@ -166,3 +175,14 @@ def restore_numpy_state(random_state, state):
         return
     kind, keys, position, has_gauss, cached = state
     random_state.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
+
+
+def to_device(value, device):
+    """``value`` (tensors in dicts and lists) with every tensor moved to ``device``."""
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, dict):
+        return {k: to_device(v, device) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_device(v, device) for v in value)
+    return value

@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 import torch
 from tqdm import tqdm
 
-__all__ = ["Step", "Batch", "TrainingEngine", "TrainingDivergedError"]
+__all__ = [
+    "Step", "Batch", "TrainingEngine", "TrainingDivergedError", "Callback", "EarlyStopping",
+    "WeightAveraging",
+]
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -116,16 +119,15 @@ class TrainingEngine:
     autocast_dtype : torch.dtype or None
         ``torch.bfloat16`` runs forward passes under autocast; weights stay fp32.
     validation_loss : callable or None
-        ``validation_loss() -> float``, lower is better; enables early stopping.
-    n_iter_no_change : int
-    tol : float
+        ``validation_loss() -> float``, lower is better (early stopping reads it).
+        It fills each epoch's ``"validation_loss"`` record.
     verbose : int
     optimizers : dict or None
         Optimizers from an earlier call, reused on warm starts.
-    average_from : int or None
-        From this epoch of the call on (0-based), keep the running mean of every
-        network's parameters at the end of each epoch, and leave the networks
-        with that mean when the run ends. ``None`` keeps the last weights.
+    callbacks : list
+        Epoch-end concerns (:class:`EarlyStopping`, :class:`WeightAveraging`,
+        :class:`~skaae._checkpoint.Checkpoint`, or any object with the
+        :class:`Callback` methods), called in order after every epoch.
     """
 
     networks: dict
@@ -135,11 +137,9 @@ class TrainingEngine:
     betas: tuple = (0.5, 0.999)
     autocast_dtype: object = None
     validation_loss: object = None
-    n_iter_no_change: int = 10
-    tol: float = 1e-4
     verbose: int = 0
     optimizers: dict = field(default_factory=dict)
-    average_from: object = None
+    callbacks: list = field(default_factory=list)
 
     def __post_init__(self):
         for step in self.steps:
@@ -176,17 +176,18 @@ class TrainingEngine:
         return loss.detach().float()
 
     # -- the loop ---------------------------------------------------------
-    def fit(self, data, n_epochs, *, history, extra_data=None, resume=None, on_epoch_end=None):
+    def fit(self, data, n_epochs, *, history, extra_data=None, resume=None):
         """Train for up to ``n_epochs`` epochs over ``data`` (a dict of tensors).
 
-        Appends one dict per epoch to ``history``. Returns ``True`` when early
-        stopping ended the run, ``False`` otherwise.
+        Appends one dict per epoch to ``history``. After every finished epoch
+        each of ``callbacks`` is called in turn; one that returns ``True``
+        ends the run after that epoch (early stopping). Returns ``True`` when
+        a callback ended the run, ``False`` otherwise.
 
-        ``resume`` (a dict from :meth:`loop_state`, with the networks,
-        optimizers and generator already restored by the caller) continues a
-        run after its ``"epochs_done"`` epochs, with the early-stopping and
-        weight-averaging records it had. ``on_epoch_end(engine, loop_state)``
-        runs after every finished epoch (checkpoints hook in there).
+        ``resume`` (a dict that a :class:`~skaae._checkpoint.Checkpoint` wrote,
+        with the networks, optimizers and generator already restored by the
+        caller) continues a run after its ``"epochs_done"`` epochs, with each
+        callback's state as it was then.
 
         Raises
         ------
@@ -198,25 +199,24 @@ class TrainingEngine:
         device = data["x"].device
         n_steps = len(self.steps)
         order = torch.arange(n_steps, device=device, dtype=torch.float32)
-        loop = resume or {
-            "epochs_done": 0, "best_loss": math.inf, "best_state": None, "bad_epochs": 0,
-            "averages": None, "n_averaged": 0,
-        }
-        best_loss, best_state, bad_epochs = loop["best_loss"], loop["best_state"], loop["bad_epochs"]
-        averages, n_averaged, interrupted = loop["averages"], loop["n_averaged"], False
-        first_epoch = len(history) - loop["epochs_done"]
+        epochs_done = 0
+        if resume is not None:
+            epochs_done = resume["epochs_done"]
+            for callback in self.callbacks:
+                callback.load_state(resume["callbacks"].get(callback.name))
+        first_epoch = len(history) - epochs_done
         progress = _Progress(self.verbose, n_epochs, n_samples, [s.name for s in self.steps])
-        stopped_early = resume is not None and bad_epochs >= self.n_iter_no_change
+        stopped_early = any(callback.stopped for callback in self.callbacks)
+        interrupted = False
         for net in self.networks.values():
             net.train()
         try:
-            for epoch in range(loop["epochs_done"], n_epochs if not stopped_early else 0):
+            for epoch in range(epochs_done, 0 if stopped_early else n_epochs):
                 start = time.perf_counter()
                 snapshot = self._state()
                 sums = torch.zeros(n_steps, device=device)
                 first_bad = torch.full((n_steps,), math.inf, device=device)
                 permutation = torch.randperm(n_samples, generator=self.generator, device=device)
-                interrupted = False
                 n_seen = 0
                 try:
                     for batch_index, begin in enumerate(range(0, n_samples, self.batch_size)):
@@ -261,19 +261,10 @@ class TrainingEngine:
                         RuntimeWarning,
                     )
                     break
-                if self.average_from is not None and epoch >= self.average_from:
-                    averages, n_averaged = self._accumulate_average(averages, n_averaged)
-                if self.validation_loss is not None:
-                    if record["validation_loss"] < best_loss - self.tol:
-                        best_loss, best_state, bad_epochs = record["validation_loss"], self._state(), 0
-                    else:
-                        bad_epochs += 1
-                if on_epoch_end is not None:
-                    on_epoch_end(self, {
-                        "epochs_done": epoch + 1, "best_loss": best_loss, "best_state": best_state,
-                        "bad_epochs": bad_epochs, "averages": averages, "n_averaged": n_averaged,
-                    })
-                if self.validation_loss is not None and bad_epochs >= self.n_iter_no_change:
+                # Every callback sees every epoch (a checkpoint after early
+                # stopping has counted it); the run ends once all have.
+                stops = [callback.on_epoch_end(self, epoch + 1, record) for callback in self.callbacks]
+                if any(stops):
                     stopped_early = True
                     break
                 for net in self.networks.values():
@@ -283,29 +274,17 @@ class TrainingEngine:
             self._set_trainable(self._params, True)
             for net in self.networks.values():
                 net.eval()
-        if best_state is not None:
-            self._load_state(best_state)
-        elif n_averaged > 1 and not interrupted:
-            # An interrupted run keeps its last weights, as its warning says.
-            with torch.no_grad():
-                for param, average in zip(self._all_params(), averages):
-                    param.copy_(average)
+        for callback in self.callbacks:
+            callback.on_train_end(self, interrupted)
         return stopped_early
+
+    def callback_states(self):
+        """Each callback's state by name, for a checkpoint."""
+        return {callback.name: callback.state() for callback in self.callbacks}
 
     def _all_params(self):
         """Every trainable parameter, network by network (a fixed order)."""
         return [p for group in self._params.values() for p in group]
-
-    def _accumulate_average(self, averages, n_averaged):
-        """Fold the current parameters into their running mean (over epochs)."""
-        with torch.no_grad():
-            params = self._all_params()
-            if averages is None:
-                return [p.detach().clone() for p in params], 1
-            n_averaged += 1
-            for average, param in zip(averages, params):
-                average.lerp_(param, 1.0 / n_averaged)
-        return averages, n_averaged
 
     def _set_trainable(self, keys, trainable):
         for key in keys:
@@ -342,6 +321,108 @@ class TrainingEngine:
     def _load_state(self, state):
         for key, net in self.networks.items():
             net.load_state_dict(state[key])
+
+
+class Callback:
+    """An epoch-end concern of :class:`TrainingEngine` (skorch's idea, kept private).
+
+    Subclasses override what they need. ``name`` keys the callback's state in
+    a checkpoint; ``stopped`` tells a resumed run that the callback had ended
+    it already.
+    """
+
+    name = "callback"
+    stopped = False
+
+    def on_epoch_end(self, engine, epochs_done, record):
+        """Called after each finished epoch; return ``True`` to end the run."""
+        return False
+
+    def on_train_end(self, engine, interrupted):
+        """Called once when the run ends (not after a divergence)."""
+
+    def state(self):
+        """What a checkpoint must keep to resume this callback exactly."""
+        return None
+
+    def load_state(self, state):
+        """Take back what :meth:`state` returned."""
+
+
+class EarlyStopping(Callback):
+    """End the run when the validation loss has not improved by ``tol`` for
+    ``n_iter_no_change`` epochs, and leave the networks with the best epoch's weights."""
+
+    name = "early_stopping"
+
+    def __init__(self, n_iter_no_change, tol):
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.best_loss, self.best_state, self.bad_epochs = math.inf, None, 0
+
+    @property
+    def stopped(self):
+        return self.bad_epochs >= self.n_iter_no_change
+
+    def on_epoch_end(self, engine, epochs_done, record):
+        if record["validation_loss"] < self.best_loss - self.tol:
+            self.best_loss, self.best_state, self.bad_epochs = (
+                record["validation_loss"], engine._state(), 0
+            )
+        else:
+            self.bad_epochs += 1
+        return self.stopped
+
+    def on_train_end(self, engine, interrupted):
+        if self.best_state is not None:
+            engine._load_state(self.best_state)
+
+    def state(self):
+        return {"best_loss": self.best_loss, "best_state": self.best_state,
+                "bad_epochs": self.bad_epochs}
+
+    def load_state(self, state):
+        self.best_loss, self.best_state, self.bad_epochs = (
+            state["best_loss"], state["best_state"], state["bad_epochs"]
+        )
+
+
+class WeightAveraging(Callback):
+    """From epoch ``average_from`` of the run on (0-based), keep the running mean
+    of every network's parameters at the end of each epoch, and leave the
+    networks with that mean when the run ends (not after an interrupt, whose
+    warning promises the last weights)."""
+
+    name = "weight_averaging"
+
+    def __init__(self, average_from):
+        self.average_from = average_from
+        self.averages, self.n_averaged = None, 0
+
+    def on_epoch_end(self, engine, epochs_done, record):
+        if epochs_done - 1 < self.average_from:
+            return False
+        with torch.no_grad():
+            params = engine._all_params()
+            if self.averages is None:
+                self.averages, self.n_averaged = [p.detach().clone() for p in params], 1
+            else:
+                self.n_averaged += 1
+                for average, param in zip(self.averages, params):
+                    average.lerp_(param, 1.0 / self.n_averaged)
+        return False
+
+    def on_train_end(self, engine, interrupted):
+        if self.n_averaged > 1 and not interrupted:
+            with torch.no_grad():
+                for param, average in zip(engine._all_params(), self.averages):
+                    param.copy_(average)
+
+    def state(self):
+        return {"averages": self.averages, "n_averaged": self.n_averaged}
+
+    def load_state(self, state):
+        self.averages, self.n_averaged = state["averages"], state["n_averaged"]
 
 
 def _fast_adam(params):

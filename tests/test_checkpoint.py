@@ -83,22 +83,19 @@ def test_a_fit_killed_with_sigkill_resumes_bit_identical(digits, tmp_path):
 
 
 class _StopAfter:
-    """Wraps the engine's epoch-end call to interrupt a fit after some epochs."""
+    """Ends a fit (as a kill would) right after the checkpoint of epoch ``n_epochs``."""
 
     def __init__(self, monkeypatch, n_epochs):
-        from skaae import _engine
+        from skaae._checkpoint import Checkpoint
 
-        original = _engine.TrainingEngine.fit
+        original = Checkpoint.on_epoch_end
 
-        def fit(engine, *args, on_epoch_end=None, **kwargs):
-            def stop(engine, loop):
-                on_epoch_end(engine, loop)
-                if loop["epochs_done"] == n_epochs:
-                    raise SystemExit("killed")
+        def on_epoch_end(checkpoint, engine, epochs_done, record):
+            original(checkpoint, engine, epochs_done, record)
+            if epochs_done == n_epochs:
+                raise SystemExit("killed")
 
-            return original(engine, *args, on_epoch_end=stop, **kwargs)
-
-        monkeypatch.setattr(_engine.TrainingEngine, "fit", fit)
+        monkeypatch.setattr(Checkpoint, "on_epoch_end", on_epoch_end)
         self.undo = monkeypatch.undo
 
 

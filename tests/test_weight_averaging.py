@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from skaae import AdversarialAutoencoder, ClusteringAAE
-from skaae._engine import Step, TrainingEngine
+from skaae._engine import Step, TrainingEngine, WeightAveraging
 
 
 def _small(estimator, **params):
@@ -19,15 +19,16 @@ def test_engine_leaves_the_mean_of_the_averaged_epochs():
     net = torch.nn.Linear(3, 1)
     seen = []
 
-    class Recorder(TrainingEngine):
-        def _accumulate_average(self, averages, n_averaged):
-            seen.append(net.weight.detach().clone())
-            return super()._accumulate_average(averages, n_averaged)
+    class Recorder(WeightAveraging):
+        def on_epoch_end(self, engine, epochs_done, record):
+            if epochs_done - 1 >= self.average_from:
+                seen.append(net.weight.detach().clone())
+            return super().on_epoch_end(engine, epochs_done, record)
 
     step = Step("fit", ("net",), lambda batch: (net(batch["x"]) - 1).pow(2).mean(), 0.05)
-    engine = Recorder(
+    engine = TrainingEngine(
         networks={"net": net}, steps=[step], batch_size=8,
-        generator=torch.Generator().manual_seed(0), average_from=3,
+        generator=torch.Generator().manual_seed(0), callbacks=[Recorder(average_from=3)],
     )
     engine.fit({"x": torch.randn(32, 3, generator=torch.Generator().manual_seed(1))}, 6,
                history=[])
