@@ -464,10 +464,11 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             engine.callbacks.append(Checkpoint(
                 checkpoint_path, expected, seed, numpy_state_after_draw, self.history_
             ))
+        history_before = self.history_
         try:
-            stopped_early = engine.fit(
-                data, n_epochs, history=self.history_, extra_data=self._extra_data(data),
-                resume=resume,
+            records, stopped_early = engine.fit(
+                data, n_epochs, first_epoch=len(history_before),
+                extra_data=self._extra_data(data), resume=resume,
             )
         except TrainingDivergedError as error:
             self._optimizers = {}
@@ -482,6 +483,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         finally:
             for net in networks.values():
                 set_generator(net, None)
+            # The epochs that finished count, also when a later one diverged.
+            self.history_ = history_before + engine.records
         self._optimizers = engine.optimizers
         self.n_iter_ = len(self.history_)
         if use_validation:
@@ -510,7 +513,6 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         for name, optimizer in engine.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
         generator.set_state(state["generator"])
-        self.history_[:] = state["history"]
         return to_device(state["loop"], device)
 
     def _forget_fit(self):

@@ -122,15 +122,18 @@ class Checkpoint(Callback):
 
     name = "checkpoint"
 
-    def __init__(self, path, expected, seed, numpy_state, history):
+    def __init__(self, path, expected, seed, numpy_state, history_before):
         self.path = os.fspath(path)
         self.expected = expected
         self.seed = seed
         self.numpy_state = numpy_state
-        self.history = history
+        self.history_before = list(history_before)
 
     def on_epoch_end(self, engine, epochs_done, record):
-        self.write(engine, {"epochs_done": epochs_done, "callbacks": engine.callback_states()})
+        self.write(engine, {
+            "epochs_done": epochs_done, "records": [dict(r) for r in engine.records],
+            "callbacks": engine.callback_states(),
+        })
         return False
 
     def write(self, engine, loop):
@@ -139,7 +142,7 @@ class Checkpoint(Callback):
             "fingerprint": self.expected,
             "seed": self.seed,
             "numpy_state": self.numpy_state,
-            "history": [dict(record) for record in self.history],
+            "history": self.history_before + [dict(record) for record in engine.records],
             "networks": engine._state(),
             "optimizers": {name: opt.state_dict() for name, opt in engine.optimizers.items()},
             "generator": engine.generator.get_state(),

@@ -140,6 +140,7 @@ class TrainingEngine:
     verbose: int = 0
     optimizers: dict = field(default_factory=dict)
     callbacks: list = field(default_factory=list)
+    records: list = field(default_factory=list, init=False)
 
     def __post_init__(self):
         for step in self.steps:
@@ -176,13 +177,15 @@ class TrainingEngine:
         return loss.detach().float()
 
     # -- the loop ---------------------------------------------------------
-    def fit(self, data, n_epochs, *, history, extra_data=None, resume=None):
+    def fit(self, data, n_epochs, *, first_epoch=0, extra_data=None, resume=None):
         """Train for up to ``n_epochs`` epochs over ``data`` (a dict of tensors).
 
-        Appends one dict per epoch to ``history``. After every finished epoch
-        each of ``callbacks`` is called in turn; one that returns ``True``
-        ends the run after that epoch (early stopping). Returns ``True`` when
-        a callback ended the run, ``False`` otherwise.
+        Returns ``(records, stopped_early)``: one dict of mean losses per epoch
+        (numbered from ``first_epoch + 1``), and whether a callback ended the
+        run early. The records so far are also ``self.records`` during the run
+        and after an exception. After every finished epoch each of
+        ``callbacks`` is called in turn; one that returns ``True`` ends the run
+        after that epoch (early stopping).
 
         ``resume`` (a dict that a :class:`~skaae._checkpoint.Checkpoint` wrote,
         with the networks, optimizers and generator already restored by the
@@ -199,12 +202,11 @@ class TrainingEngine:
         device = data["x"].device
         n_steps = len(self.steps)
         order = torch.arange(n_steps, device=device, dtype=torch.float32)
-        epochs_done = 0
+        epochs_done, self.records = 0, []
         if resume is not None:
-            epochs_done = resume["epochs_done"]
+            epochs_done, self.records = resume["epochs_done"], list(resume["records"])
             for callback in self.callbacks:
                 callback.load_state(resume["callbacks"].get(callback.name))
-        first_epoch = len(history) - epochs_done
         progress = _Progress(self.verbose, n_epochs, n_samples, [s.name for s in self.steps])
         stopped_early = any(callback.stopped for callback in self.callbacks)
         interrupted = False
@@ -252,7 +254,7 @@ class TrainingEngine:
                 if self.validation_loss is not None and not interrupted:
                     record["validation_loss"] = self.validation_loss()
                 record["duration"] = time.perf_counter() - start
-                history.append(record)
+                self.records.append(record)
                 progress.epoch(record)
                 if interrupted:
                     warnings.warn(
@@ -276,7 +278,7 @@ class TrainingEngine:
                 net.eval()
         for callback in self.callbacks:
             callback.on_train_end(self, interrupted)
-        return stopped_early
+        return self.records, stopped_early
 
     def callback_states(self):
         """Each callback's state by name, for a checkpoint."""

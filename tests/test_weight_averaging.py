@@ -30,8 +30,10 @@ def test_engine_leaves_the_mean_of_the_averaged_epochs():
         networks={"net": net}, steps=[step], batch_size=8,
         generator=torch.Generator().manual_seed(0), callbacks=[Recorder(average_from=3)],
     )
-    engine.fit({"x": torch.randn(32, 3, generator=torch.Generator().manual_seed(1))}, 6,
-               history=[])
+    records, stopped_early = engine.fit(
+        {"x": torch.randn(32, 3, generator=torch.Generator().manual_seed(1))}, 6, first_epoch=2
+    )
+    assert [r["epoch"] for r in records] == [3, 4, 5, 6, 7, 8] and not stopped_early
     assert len(seen) == 3  # epochs 3, 4 and 5 (0-based)
     torch.testing.assert_close(net.weight.detach(), torch.stack(seen).mean(0))
 
