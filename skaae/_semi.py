@@ -68,7 +68,7 @@ _SHARED_PARAMETERS = """
         so the style code carries little information about the category (as in the
         paper's label-aware regularisation). ``False`` gives the paper's plain style
         discriminator, which only matches the style's overall distribution.
-    reconstruction_loss : {{"mse", "bce", "auto"}}, default="mse"
+    reconstruction_loss : {{"mse", "bce", "auto"}}, default="{reconstruction_loss}"
         The decoder's loss: the squared error, or the binary cross-entropy for
         data in [0, 1] (its output then passes through a sigmoid). ``"auto"``
         picks ``"bce"`` when every value of ``X`` lies in [0, 1] and ``"mse"``
@@ -437,7 +437,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     Parameters
     ----------""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="1e-3", weight_averaging="0.0",
-        consistency_weight="0.0", neighbor_weight="0.0"
+        consistency_weight="0.0", neighbor_weight="0.0", reconstruction_loss="auto"
     ) + """
     classification_weight : float, default=1.0
         Weight of the classification phase (the cross-entropy on labeled
@@ -493,7 +493,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         input_noise=0.3,
         discriminator_noise=0.3,
         independent_style=True,
-        reconstruction_loss="mse",
+        reconstruction_loss="auto",
         consistency_weight=0.0,
         consistency_radius=0.07,
         neighbor_weight=0.0,
@@ -723,7 +723,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
     ----------
     n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="2e-3", weight_averaging="0.3",
-        consistency_weight="0.0", neighbor_weight="1.0"
+        consistency_weight="0.0", neighbor_weight="1.0", reconstruction_loss="mse"
     ) + """
     Attributes
     ----------
