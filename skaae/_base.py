@@ -401,7 +401,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if checkpoint_path is not None:
             expected = fingerprint(
                 self, {"x": X, "y": labels, "attributes": attributes},
-                0 if first_fit else len(self.history_),
+                0 if first_fit else len(self.history_), device,
             )
             resumed = load_matching(checkpoint_path, expected)
             if resumed is not None:
@@ -717,6 +717,11 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return state
 
     def __setstate__(self, state):
+        # Pickles from before a parameter or fitted attribute existed: what
+        # those versions did.
+        state.setdefault("checkpoint", None)
+        if "device_" in state:
+            state.setdefault("reconstruction_loss_", state.get("reconstruction_loss", "mse"))
         device = state.get("device_")
         super().__setstate__(state)
         if device is None:

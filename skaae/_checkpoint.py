@@ -20,12 +20,13 @@ plain containers only.
 
 import hashlib
 import os
-import tempfile
 
 import numpy as np
 import torch
 
 from ._engine import Callback
+from ._files import write_atomically
+from .priors import Prior
 
 #: Version of the checkpoint layout.
 CHECKPOINT_FORMAT = 1
@@ -33,17 +34,20 @@ CHECKPOINT_FORMAT = 1
 _IGNORED_PARAMETERS = ("checkpoint", "verbose", "warm_start")
 
 
-def fingerprint(estimator, arrays, n_iter_before):
-    """What ties a checkpoint to one fit: parameters, data and starting point.
+def fingerprint(estimator, arrays, n_iter_before, device):
+    """What ties a checkpoint to one fit: parameters, data, device and starting point.
 
-    Parameters that are not plain data (modules, callables, priors) count by
-    their type, so two runs of a script with a custom network match.
+    Plain parameters and skaae's priors (whose repr lists their parameters)
+    count by value; others (modules, callables) by their type, so two runs of
+    a script with a custom network match.
     """
     params = {}
     for name, value in sorted(estimator.get_params(deep=False).items()):
         if name in _IGNORED_PARAMETERS:
             continue
-        plain = value is None or isinstance(value, (bool, int, float, str, tuple, list))
+        if isinstance(value, np.generic):
+            value = value.item()
+        plain = value is None or isinstance(value, (bool, int, float, str, tuple, list, Prior))
         params[name] = repr(value) if plain else type(value).__name__
     digest = hashlib.sha256()
     for key in sorted(arrays):
@@ -54,6 +58,8 @@ def fingerprint(estimator, arrays, n_iter_before):
         digest.update(array.tobytes())
     return {
         "estimator": type(estimator).__name__,
+        # Generator states differ between device types: no exact resume across them.
+        "device": torch.device(device).type,
         "params": params,
         "data": digest.hexdigest(),
         "n_iter_before": int(n_iter_before),
@@ -63,6 +69,8 @@ def fingerprint(estimator, arrays, n_iter_before):
 def _describe_difference(found, expected):
     if found.get("estimator") != expected["estimator"]:
         return f"it belongs to a {found.get('estimator')}, not a {expected['estimator']}"
+    if found.get("device") != expected["device"]:
+        return f"it was written on a {found.get('device')} device, and this fit runs on {expected['device']}"
     changed = [
         f"{name}={found['params'].get(name, '(unset)')} there, {value} here"
         for name, value in expected["params"].items()
@@ -99,7 +107,11 @@ def load_matching(path, expected):
             f"{CHECKPOINT_FORMAT}. Remove it or choose another path."
         )
     n_before = expected["n_iter_before"]
-    if n_before > 0 and len(state["history"]) == n_before:
+    found = state["fingerprint"]
+    same_model = (found.get("estimator"), found.get("device")) == (
+        expected["estimator"], expected["device"]
+    )
+    if same_model and n_before > 0 and len(state["history"]) == n_before:
         # The finished checkpoint of the fit this warm start continues: the
         # model in memory already holds its state, so it is simply overwritten.
         return None
@@ -148,20 +160,12 @@ class Checkpoint(Callback):
             "generator": engine.generator.get_state(),
             "loop": loop,
         }
-        folder = os.path.dirname(os.path.abspath(self.path))
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".skaae-checkpoint-")
-        try:
-            with os.fdopen(handle, "wb") as file:
+        # torch.save names its zip entries after the file: give it an open file.
+        def write(temporary):
+            with open(temporary, "wb") as file:
                 torch.save(state, file)
-                file.flush()
-                # On disk before the rename, so a power cut cannot leave the
-                # new name pointing at unwritten blocks.
-                os.fsync(file.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            raise
+
+        write_atomically(self.path, write)
 
 
 def numpy_state(random_state):

@@ -265,7 +265,21 @@ class TrainingEngine:
                     break
                 # Every callback sees every epoch (a checkpoint after early
                 # stopping has counted it); the run ends once all have.
-                stops = [callback.on_epoch_end(self, epoch + 1, record) for callback in self.callbacks]
+                try:
+                    stops = [
+                        callback.on_epoch_end(self, epoch + 1, record)
+                        for callback in self.callbacks
+                    ]
+                except KeyboardInterrupt:
+                    # Between epochs (a checkpoint being written, say): the
+                    # epoch counts, and the run ends as after an interrupt.
+                    interrupted = True
+                    warnings.warn(
+                        f"Training interrupted after epoch {record['epoch']}; the model keeps "
+                        "the weights trained so far.",
+                        RuntimeWarning,
+                    )
+                    break
                 if any(stops):
                     stopped_early = True
                     break

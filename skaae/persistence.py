@@ -19,7 +19,6 @@ Optimizer states are not stored (as with pickles): a ``warm_start`` fit after
 
 import json
 import os
-import tempfile
 import warnings
 from numbers import Integral, Real
 
@@ -30,6 +29,7 @@ from safetensors.torch import save_file
 from sklearn.utils.validation import check_is_fitted
 
 from . import priors as _priors
+from ._files import write_atomically
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
 
@@ -62,6 +62,10 @@ def _estimator_classes():
 def _to_json(value, what):
     """``value`` as JSON-ready data, tagging what JSON would lose (tuples, arrays,
     priors); ``ValueError`` naming ``what`` for anything that is not plain data."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bytes):
+        return {"bytes": value.decode("latin-1")}
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, os.PathLike):  # a checkpoint path
@@ -98,6 +102,8 @@ def _from_json(value):
         return tuple(_from_json(v) for v in value["tuple"])
     if "dict" in value:
         return {k: _from_json(v) for k, v in value["dict"].items()}
+    if "bytes" in value:
+        return value["bytes"].encode("latin-1")
     if "array" in value:
         return np.array([_from_json(v) for v in value["array"]], dtype=np.dtype(value["dtype"]))
     if "prior" in value:
@@ -149,7 +155,8 @@ def save(estimator, path):
         if name == "device_":
             attributes[name] = str(value)
         elif isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
-            tensors[f"{_ARRAY}{name}"] = torch.from_numpy(np.ascontiguousarray(value))
+            native = value.astype(value.dtype.newbyteorder("="), copy=False)
+            tensors[f"{_ARRAY}{name}"] = torch.from_numpy(np.ascontiguousarray(native))
         else:
             attributes[name] = _to_json(value, f"the fitted attribute {name}")
     random_state = None
@@ -167,17 +174,7 @@ def save(estimator, path):
         "attributes": json.dumps(attributes),
         "random_state": json.dumps(random_state),
     }
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".skaae-", suffix=".tmp")
-    os.close(handle)
-    try:
-        save_file(tensors, temporary, metadata=metadata)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    write_atomically(path, lambda temporary: save_file(tensors, temporary, metadata=metadata))
 
 
 def _skaae_version():

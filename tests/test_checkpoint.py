@@ -173,3 +173,30 @@ def test_a_broken_checkpoint_file_is_refused(digits, tmp_path):
     path.write_bytes(b"half a file")
     with pytest.raises(ValueError, match="not a readable skaae checkpoint"):
         AdversarialAutoencoder(max_epochs=1, checkpoint=path, **SMALL).fit(X)
+
+
+def test_the_fingerprint_counts_a_priors_parameters_and_the_device(digits, tmp_path):
+    from skaae import MixturePrior
+
+    X, y = digits
+    path = tmp_path / "fit.ckpt"
+    AdversarialAutoencoder(prior=MixturePrior(n_modes=10), max_epochs=1, checkpoint=path,
+                           **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match="parameters differ: prior=MixturePrior"):
+        AdversarialAutoencoder(prior=MixturePrior(n_modes=12), max_epochs=1, checkpoint=path,
+                               **SMALL).fit(X, y)
+    state = torch.load(path, weights_only=True)
+    state["fingerprint"]["device"] = "cuda"
+    torch.save(state, path)
+    with pytest.raises(ValueError, match="written on a cuda device, and this fit runs on cpu"):
+        AdversarialAutoencoder(prior=MixturePrior(n_modes=10), max_epochs=1, checkpoint=path,
+                               **SMALL).fit(X, y)
+
+
+def test_checkpoint_files_get_the_usual_permissions(digits, tmp_path):
+    X, _ = digits
+    path = tmp_path / "fit.ckpt"
+    AdversarialAutoencoder(max_epochs=1, checkpoint=path, **SMALL).fit(X)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask

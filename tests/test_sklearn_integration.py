@@ -158,3 +158,17 @@ def test_torch_save_of_a_module_parameter_is_not_required():
     buffer = io.BytesIO()
     pickle.dump(model, buffer)
     assert pickle.loads(buffer.getvalue()).encoder.out_features == 2
+
+
+def test_a_pickle_from_before_checkpoints_and_auto_losses_still_works(digits):
+    X, _ = digits
+    model = AdversarialAutoencoder(
+        hidden_layer_sizes=(16,), discriminator_hidden_layer_sizes=(16,), max_epochs=1,
+        device="cpu", random_state=0,
+    ).fit(X)
+    state = model.__getstate__()
+    del state["checkpoint"], state["reconstruction_loss_"]  # what older versions pickled
+    old = AdversarialAutoencoder.__new__(AdversarialAutoencoder)
+    old.__setstate__(state)
+    assert old.get_params()["checkpoint"] is None
+    np.testing.assert_allclose(old.score_samples(X[:20]), model.score_samples(X[:20]))
