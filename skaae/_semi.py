@@ -437,7 +437,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     Parameters
     ----------""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="1e-3", weight_averaging="0.0",
-        consistency_weight="0.0", neighbor_weight="0.0", reconstruction_loss="auto"
+        consistency_weight="0.0", neighbor_weight="0.0", reconstruction_loss="mse"
     ) + """
     classification_weight : float, default=1.0
         Weight of the classification phase (the cross-entropy on labeled
@@ -493,7 +493,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         input_noise=0.3,
         discriminator_noise=0.3,
         independent_style=True,
-        reconstruction_loss="auto",
+        reconstruction_loss="mse",
         consistency_weight=0.0,
         consistency_radius=0.07,
         neighbor_weight=0.0,

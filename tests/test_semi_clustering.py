@@ -216,10 +216,11 @@ def test_more_clusters_than_samples_is_an_error(digits):
         model(ClusteringAAE, n_clusters=50).fit(X[:20])
 
 
-def test_semi_supervised_default_loss_is_bce_for_pixels_and_mse_otherwise(digits):
+
+def test_semi_supervised_auto_loss_is_bce_for_pixels_and_mse_otherwise(digits):
     X, y = digits
     y_partial = np.where(np.arange(len(y)) % 10 == 0, y, -1)
     params = dict(hidden_layer_sizes=(16,), discriminator_hidden_layer_sizes=(16,), max_epochs=1,
-                  device="cpu", random_state=0)
+                  device="cpu", random_state=0, reconstruction_loss="auto")
     assert SemiSupervisedAAE(**params).fit(X, y_partial).reconstruction_loss_ == "bce"
     assert SemiSupervisedAAE(**params).fit(X - 0.5, y_partial).reconstruction_loss_ == "mse"
