@@ -236,8 +236,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _resolve_reconstruction_loss(self, X):
         """The reconstruction loss to train with: ``"auto"`` picks the binary
         cross-entropy when every value of ``X`` lies in [0, 1] (pixel
-        intensities, proportions), where it lowered the semi-supervised error on
-        Fashion-MNIST and digits, and the squared error otherwise."""
+        intensities, proportions) and the squared error otherwise."""
         if self.reconstruction_loss != "auto":
             return self.reconstruction_loss
         return "bce" if X.size == 0 or (X.min() >= 0 and X.max() <= 1) else "mse"
@@ -513,7 +512,9 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         for name, optimizer in engine.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
         generator.set_state(state["generator"])
-        return to_device(state["loop"], device)
+        # This call's records: the stored history past the epochs it started from.
+        records = state["history"][state["fingerprint"]["n_iter_before"]:]
+        return {**to_device(state["loop"], device), "records": records}
 
     def _forget_fit(self):
         for name in list(vars(self)):

@@ -142,10 +142,7 @@ class Checkpoint(Callback):
         self.history_before = list(history_before)
 
     def on_epoch_end(self, engine, epochs_done, record):
-        self.write(engine, {
-            "epochs_done": epochs_done, "records": [dict(r) for r in engine.records],
-            "callbacks": engine.callback_states(),
-        })
+        self.write(engine, {"epochs_done": epochs_done, "callbacks": engine.callback_states()})
         return False
 
     def write(self, engine, loop):
@@ -161,11 +158,11 @@ class Checkpoint(Callback):
             "loop": loop,
         }
         # torch.save names its zip entries after the file: give it an open file.
-        def write(temporary):
+        def dump(temporary):
             with open(temporary, "wb") as file:
                 torch.save(state, file)
 
-        write_atomically(self.path, write)
+        write_atomically(self.path, dump)
 
 
 def numpy_state(random_state):

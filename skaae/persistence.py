@@ -29,6 +29,7 @@ from safetensors.torch import save_file
 from sklearn.utils.validation import check_is_fitted
 
 from . import priors as _priors
+from ._checkpoint import numpy_state, restore_numpy_state
 from ._files import write_atomically
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
@@ -132,10 +133,7 @@ def save(estimator, path):
         A parameter or fitted attribute is not plain data (a custom network,
         a callable, a fitted scikit-learn prior).
     """
-    classes = _estimator_classes()
-    if type(estimator).__name__ not in classes or type(estimator) is not classes[
-        type(estimator).__name__
-    ]:
+    if type(estimator) not in _estimator_classes().values():
         raise TypeError(f"skaae.save writes skaae estimators; got {type(estimator).__name__}.")
     check_is_fitted(estimator)
     params = {
@@ -161,9 +159,9 @@ def save(estimator, path):
             attributes[name] = _to_json(value, f"the fitted attribute {name}")
     random_state = None
     if isinstance(getattr(estimator, "_random_state", None), np.random.RandomState):
-        kind, keys, position, has_gauss, cached = estimator._random_state.get_state()
-        tensors["random_state/keys"] = torch.from_numpy(keys.astype(np.int64))
-        random_state = [kind, int(position), int(has_gauss), float(cached)]
+        random_state = numpy_state(estimator._random_state)
+        if random_state is not None:  # None: the global generator, not the model's own
+            tensors["random_state/keys"] = random_state.pop(1)
     metadata = {
         "format": _FORMAT_NAME,
         "format_version": str(FORMAT_VERSION),
@@ -259,11 +257,8 @@ def load(path, *, device=None):
     estimator.device_ = target
     random_state = json.loads(metadata.get("random_state", "null"))
     if random_state is not None:
-        kind, position, has_gauss, cached = random_state
+        random_state.insert(1, tensors["random_state/keys"])
         estimator._random_state = np.random.RandomState()
-        estimator._random_state.set_state(
-            (kind, tensors["random_state/keys"].numpy().astype(np.uint32), position, has_gauss,
-             cached)
-        )
+        restore_numpy_state(estimator._random_state, random_state)
     estimator._publish_networks()
     return estimator
