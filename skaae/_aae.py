@@ -183,6 +183,8 @@ class AdversarialAutoencoder(BaseAAE):
     (3, 64)
     """
 
+    _labels_optional = True
+
     _parameter_constraints: dict = {
         **BaseAAE._parameter_constraints,
         "attribute_weight": [Interval(Real, 0, None, closed="left")],
@@ -311,6 +313,8 @@ class AdversarialAutoencoder(BaseAAE):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,), default=None
             Labels (``-1`` unlabeled); a model started with labels needs them on every call.
+            A ``y`` of only ``-1`` is the same as ``None`` (dask-ml's
+            ``HyperbandSearchCV`` needs a ``y``) unless the model was started with labels.
         classes : array-like, default=None
             All labels that will ever appear; needed on the first call when later
             batches may hold labels the first one lacks.

@@ -135,6 +135,30 @@ def check_no_missing_labels(y):
         )
 
 
+def _partial_fit_classes(classes):
+    """The ``classes`` argument of ``partial_fit``, sorted, without ``-1``.
+
+    ``-1`` marks an unlabeled sample and is never a class; ``np.unique(y)`` of
+    partly labeled ``y`` holds it, and a user passing that means the others.
+    """
+    classes = np.asarray(classes)
+    if classes.ndim != 1:
+        raise ValueError(
+            f"classes must be a one-dimensional array of labels; got shape {classes.shape}."
+        )
+    if classes.dtype.kind in "iuf":
+        classes = classes[classes != UNLABELED]
+    if len(classes) == 0:
+        raise ValueError("classes holds no class (-1 marks unlabeled samples, not a class).")
+    return np.unique(classes)
+
+
+def _labels_nothing(y):
+    """Whether ``y`` holds samples and marks every one unlabeled (-1)."""
+    y = np.asarray(y)
+    return y.size > 0 and bool(np.all(y == UNLABELED))
+
+
 def labels_per_row(y, n_rows):
     """``y`` as one label per row: a single label is repeated ``n_rows`` times.
 
@@ -157,6 +181,11 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     Every skaae estimator is a transformer: ``transform`` returns its code.
     """
+
+    #: Whether fit works without labels and uses them when given (the plain
+    #: autoencoder's label-aware prior); ``partial_fit`` then reads a y of only
+    #: -1 as no labels (see ``_labels_nothing_new``).
+    _labels_optional = False
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -332,7 +361,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # -- fitting -----------------------------------------------------------
     def _fit(self, X, y=None, *, attributes=None, n_epochs=None, incremental=False, classes=None):
-        if incremental and _is_dask_ml_placeholder(y):
+        if incremental and (_is_dask_ml_placeholder(y) or self._labels_nothing_new(y, classes)):
             y = None
         first_fit = not ((self.warm_start or incremental) and hasattr(self, "encoder_"))
         try:
@@ -344,6 +373,18 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             if first_fit:
                 self._forget_fit()
             raise
+
+    def _labels_nothing_new(self, y, classes):
+        """Whether a ``partial_fit`` call's ``y`` means "no labels" for this model.
+
+        dask-ml's searches (``HyperbandSearchCV``) cannot call ``partial_fit``
+        without a ``y``; for a model whose labels are optional and which has none
+        yet, a ``y`` that labels no sample (only -1) says what ``y=None`` says.
+        """
+        return (
+            self._labels_optional and classes is None
+            and getattr(self, "classes_", None) is None and _labels_nothing(y)
+        )
 
     def _validate_training_data(self, X, y, first_fit, classes):
         fitted_with_labels = getattr(self, "classes_", None) is not None
@@ -358,9 +399,17 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 del self.classes_
             return X, None
         check_consistent_length(X, y)
+        if classes is not None:
+            classes = _partial_fit_classes(classes)
+            if not first_fit and not np.array_equal(classes, self.classes_):
+                # As scikit-learn's partial_fit: the classes fix the model's outputs.
+                raise ValueError(
+                    f"classes={classes!r} is not the same as on the first call, "
+                    f"{self.classes_!r}."
+                )
         if first_fit:
             if classes is not None:
-                self.classes_ = np.unique(classes)
+                self.classes_ = classes
                 return X, self._encode_labels(y, self.classes_)
             return X, self._encode_labels(y)
         return X, self._encode_labels(y, self.classes_)

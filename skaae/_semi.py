@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from ._base import UNLABELED, BaseAAE, _check_layer_sizes, labels_per_row
+from ._base import UNLABELED, BaseAAE, _check_layer_sizes, _is_dask_ml_placeholder, labels_per_row
 from ._engine import Step
 from ._losses import (
     discriminator_loss,
@@ -591,19 +591,59 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         -------
         self : SemiSupervisedAAE
         """
+        return self._fit(X, self._check_targets(y))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Train one epoch on ``X``, initialising the model on the first call.
+
+        ``early_stopping`` and ``weight_averaging`` do not apply: each call
+        trains on all it is given. A call whose ``y`` holds no label (every
+        entry ``-1``) trains the reconstruction and regularisation phases and
+        skips the classification step.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels, ``-1`` for unlabeled samples (required on every call).
+        classes : array-like
+            Every label that will ever appear (``-1`` is left out). Required on
+            the first call, as for scikit-learn's ``MLPClassifier``: the classes
+            fix the size of the categorical code, and a first chunk may lack
+            some. Later calls may omit it or must repeat it.
+
+        Returns
+        -------
+        self : SemiSupervisedAAE
+        """
+        y = self._check_targets(None if _is_dask_ml_placeholder(y) else y)
+        if classes is None and not hasattr(self, "encoder_"):
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: every label "
+                "that will ever appear, for example classes=np.arange(10)."
+            )
+        return self._fit(X, y, n_epochs=1, incremental=True, classes=classes)
+
+    def _check_targets(self, y):
         if y is None:
             raise ValueError(
                 "SemiSupervisedAAE requires y to be passed, but the target y is None; "
                 "mark unlabeled samples with -1, or use ClusteringAAE to cluster without labels."
             )
-        return self._fit(X, y)
+        return y
 
     def _check_training_data(self, X, labels):
         self._check_two_classes()
+        # A partial_fit chunk (or a warm-started fit) may hold no label at all;
+        # it still trains the unsupervised phases, without the classification step.
+        self._classify_this_call = bool(np.any(labels != UNLABELED))
 
     def _extra_data(self, data):
         # Labeled samples only; the classification step draws its batches here.
         # (With early stopping, these are the labeled training samples.)
+        if not self._classify_this_call:
+            return super()._extra_data(data)
         labeled = data["y"] != UNLABELED
         if not bool(labeled.any()):
             raise ValueError(
@@ -632,7 +672,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
             )
             return F.cross_entropy(logits.float(), labeled["labeled_y"][rows])
 
-        if self.classification_weight > 0:
+        if self.classification_weight > 0 and self._classify_this_call:
             steps.append(
                 Step(
                     "classification", ("encoder",), classification,
@@ -848,11 +888,15 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
     def _n_categories(self):
         return self.n_clusters
 
-    def _check_training_data(self, X, labels):
-        if self.n_clusters > len(X):
+    def _validate_training_data(self, X, y, first_fit, classes):
+        X, labels = super()._validate_training_data(X, y, first_fit, classes)
+        # Only a model being built needs a sample per cluster (as MiniBatchKMeans):
+        # later partial_fit chunks may be small.
+        if first_fit and self.n_clusters > len(X):
             raise ValueError(
                 f"n_clusters={self.n_clusters} is more than the {len(X)} samples to cluster."
             )
+        return X, labels
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -870,6 +914,28 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         self._fit(X, None)
         self.labels_ = self.predict(X)
         self._warn_if_collapsed()
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train one epoch on ``X``, initialising the model on the first call.
+
+        ``n_clusters`` stays what the first call built. ``labels_`` holds the
+        clusters of this call's samples, as in scikit-learn's ``MiniBatchKMeans``.
+        ``early_stopping`` and ``weight_averaging`` do not apply.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            At least ``n_clusters`` samples on the first call.
+        y : ignored
+
+        Returns
+        -------
+        self : ClusteringAAE
+        """
+        self._fit(X, None, n_epochs=1, incremental=True)
+        self.labels_ = self.predict(X)
         return self
 
     def _warn_if_collapsed(self):

@@ -468,3 +468,14 @@ def test_a_weight_of_zero_leaves_its_step_out(digits):
     with pytest.raises(ValueError, match="Every step has a weight of 0"):
         small(max_epochs=1, reconstruction_weight=0.0, discriminator_weight=0.0,
               adversarial_weight=0.0).fit(X[:100])
+
+
+def test_partial_fit_reads_a_y_without_labels_as_no_labels(digits):
+    # dask-ml's HyperbandSearchCV always passes a y: one of -1s says "no labels".
+    X, _ = digits
+    unlabeled = small().partial_fit(X[:200], np.full(200, -1))
+    plain = small().partial_fit(X[:200])
+    assert getattr(unlabeled, "classes_", None) is None
+    np.testing.assert_array_equal(unlabeled.transform(X[:20]), plain.transform(X[:20]))
+    unlabeled.partial_fit(X[200:400], np.full(200, -1))
+    assert unlabeled.n_iter_ == 2

@@ -224,3 +224,52 @@ def test_semi_supervised_auto_loss_is_bce_for_pixels_and_mse_otherwise(digits):
                   device="cpu", random_state=0, reconstruction_loss="auto")
     assert SemiSupervisedAAE(**params).fit(X, y_partial).reconstruction_loss_ == "bce"
     assert SemiSupervisedAAE(**params).fit(X - 0.5, y_partial).reconstruction_loss_ == "mse"
+
+
+# -- partial_fit ---------------------------------------------------------------------
+
+TINY_CATEGORICAL = dict(hidden_layer_sizes=(16,), discriminator_hidden_layer_sizes=(16,))
+
+
+def test_semi_supervised_partial_fit_needs_classes_on_the_first_call(digits):
+    X, y = digits
+    semi = model(SemiSupervisedAAE, **TINY_CATEGORICAL)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        semi.partial_fit(X[:200], y[:200])
+    partial = few_labels(y[:400], per_class=5)
+    # np.unique of partly labeled y holds -1: it marks unlabeled samples, never a class.
+    semi.partial_fit(X[:200], partial[:200], classes=np.unique(partial))
+    semi.partial_fit(X[200:400], partial[200:400])
+    np.testing.assert_array_equal(semi.classes_, np.arange(10))
+    assert semi.n_iter_ == 2
+    assert semi.predict_proba(X[:5]).shape == (5, 10)
+    with pytest.raises(ValueError, match="is not the same as on the first call"):
+        semi.partial_fit(X[:200], partial[:200], classes=np.arange(5))
+
+
+def test_semi_supervised_partial_fit_without_labels_trains_the_unsupervised_phases(digits):
+    X, y = digits
+    semi = model(SemiSupervisedAAE, **TINY_CATEGORICAL)
+    semi.partial_fit(X[:200], y[:200], classes=np.arange(10))
+    before = {k: v.clone() for k, v in semi.encoder_.state_dict().items()}
+    semi.partial_fit(X[200:400], np.full(200, -1))
+    assert "classification" in semi.history_[0]
+    assert "classification" not in semi.history_[1]
+    assert {"reconstruction", "discriminator", "generator"} <= set(semi.history_[1])
+    assert any(not np.array_equal(v, semi.encoder_.state_dict()[k]) for k, v in before.items())
+    # The classification step's Adam state waits for the next labeled chunk.
+    semi.partial_fit(X[400:600], y[400:600])
+    assert "classification" in semi.history_[2]
+
+
+def test_clustering_partial_fit_keeps_n_clusters_and_takes_small_later_chunks(digits):
+    X, _ = digits
+    clusters = model(ClusteringAAE, n_clusters=10, **TINY_CATEGORICAL)
+    with pytest.raises(ValueError, match="n_clusters=10 is more than the 5 samples"):
+        clusters.partial_fit(X[:5])
+    clusters.partial_fit(X[:300])
+    clusters.partial_fit(X[300:305])  # fewer samples than clusters: fine once built
+    assert clusters.n_iter_ == 2
+    assert clusters.predict_proba(X[:3]).shape == (3, 10)
+    # labels_ are this call's clusters, as MiniBatchKMeans.partial_fit leaves them.
+    np.testing.assert_array_equal(clusters.labels_, clusters.predict(X[300:305]))
