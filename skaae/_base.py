@@ -24,6 +24,7 @@ from ._attributes import check_attributes, fit_code_map
 from ._checkpoint import (
     Checkpoint, fingerprint, load_matching, numpy_state, restore_numpy_state, to_device,
 )
+from ._distributed import data_parallel, rank_device
 from ._engine import EarlyStopping, TrainingDivergedError, TrainingEngine, WeightAveraging
 from ._losses import reconstruction_error
 from .networks import ACTIVATIONS, make_conv_decoder, make_conv_encoder, make_mlp, set_generator
@@ -438,12 +439,18 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _train(self, X, labels, first_fit, n_epochs, incremental, attributes=None):
         self._check_training_data(X, labels)
 
-        device = resolve_device(self.device) if first_fit else self.device_
+        device = rank_device(resolve_device(self.device)) if first_fit else self.device_
+        # Under torchrun the ranks train one model together (skaae._distributed);
+        # in a plain process this changes nothing.
+        parallel = data_parallel(device)
+        parallel.check_same_data([X, labels, attributes])
         if first_fit or not hasattr(self, "_random_state"):
             # Kept across warm starts and partial_fit calls, as in MLPClassifier, so
             # each continued call draws new shuffles, noise and prior samples.
             self._random_state = check_random_state(self.random_state)
-        seed = self._random_state.randint(np.iinfo(np.int32).max)
+        # Rank 0's seed everywhere, also with random_state=None: the ranks must
+        # shuffle alike and start from the same weights.
+        seed = parallel.agree(self._random_state.randint(np.iinfo(np.int32).max))
         checkpoint_path = None if incremental else self.checkpoint
         resumed = None
         if checkpoint_path is not None:
@@ -451,7 +458,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 self, {"x": X, "y": labels, "attributes": attributes},
                 0 if first_fit else len(self.history_), device,
             )
-            resumed = load_matching(checkpoint_path, expected)
+            # Rank 0 reads it and sends it on: the others may not see its files.
+            resumed = parallel.on_main(lambda: load_matching(checkpoint_path, expected))
             if resumed is not None:
                 # The interrupted fit's seed rebuilds what came before its loop
                 # (initial weights, validation split) exactly.
@@ -459,6 +467,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 restore_numpy_state(self._random_state, resumed["numpy_state"])
             numpy_state_after_draw = numpy_state(self._random_state)
         generator = torch.Generator(device=device).manual_seed(int(seed))
+        # The steps' draws (noise, prior samples); each rank's own under torchrun.
+        batch_generator = parallel.batch_generator(generator, seed)
 
         if first_fit:
             self.reconstruction_loss_ = self._resolve_reconstruction_loss(X)
@@ -471,8 +481,9 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self.history_ = []
         else:
             networks = self._networks
+        parallel.broadcast_networks(networks)
         for net in networks.values():
-            set_generator(net, generator)
+            set_generator(net, batch_generator)
 
         data = {"x": self._to_tensor(X)}
         if labels is not None:
@@ -497,8 +508,10 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             betas=(self.beta_1, self.beta_2),
             autocast_dtype=self._autocast_dtype(device),
             validation_loss=(lambda: self._validation_loss(validation)) if validation else None,
-            verbose=self.verbose,
+            verbose=self.verbose if parallel.is_main else 0,
             optimizers=self._optimizers,
+            parallel=parallel,
+            batch_generator=batch_generator,
         )
         if validation:
             engine.callbacks.append(EarlyStopping(self.n_iter_no_change, self.tol))

@@ -12,6 +12,11 @@ fitted state the call continues from (``n_iter_`` before it) ties a file to its
 fit: a ``fit`` that finds a checkpoint of another fit refuses to overwrite it,
 and says what differs.
 
+Under data parallelism (``torchrun``, see :mod:`skaae._distributed`) every
+rank holds the same training state: rank 0 alone writes the file and, when a
+fit starts, reads it and sends it to the others. The ranks' own generators are
+reseeded from the fit's seed at every epoch, so the file needs none of them.
+
 Files are written with :func:`torch.save` next to their final place and then
 renamed (atomic on POSIX and Windows), so a crash mid-write never leaves a
 broken file, and read with ``weights_only=True``, which unpickles tensors and
@@ -142,7 +147,9 @@ class Checkpoint(Callback):
         self.history_before = list(history_before)
 
     def on_epoch_end(self, engine, epochs_done, record):
-        self.write(engine, {"epochs_done": epochs_done, "callbacks": engine.callback_states()})
+        # Under data parallelism every rank holds the same state: rank 0 writes it.
+        if engine.parallel.is_main:
+            self.write(engine, {"epochs_done": epochs_done, "callbacks": engine.callback_states()})
         return False
 
     def write(self, engine, loop):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import torch
 from tqdm import tqdm
 
+from ._distributed import OneProcess
+
 __all__ = [
     "Step", "Batch", "TrainingEngine", "TrainingDivergedError", "Callback", "EarlyStopping",
     "WeightAveraging",
@@ -77,11 +79,14 @@ class Batch:
     it share one encoder pass: the encoder does not change in between.
     """
 
-    def __init__(self, tensors, data, generator):
+    def __init__(self, tensors, data, generator, part=None):
         self._tensors = tensors
         self.data = data
         self.generator = generator
         self._memo = {}
+        # (begin, end, size): the rows of the size-row mini-batch this process
+        # trains on; all of them in one process.
+        self._part = (0, len(self), len(self)) if part is None else part
 
     def __getitem__(self, key):
         return self._tensors[key]
@@ -91,6 +96,20 @@ class Batch:
 
     def __len__(self):
         return len(next(iter(self._tensors.values())))
+
+    def share(self, n):
+        """This process's part of ``n`` draws per mini-batch (``n`` in one process).
+
+        A step that draws a fixed number of rows per mini-batch (the
+        semi-supervised model's labeled batch) draws this many on each rank:
+        the ranks' parts add up to ``n`` and follow their parts of the
+        mini-batch, with at least one draw on a rank that has rows, so that
+        its loss is defined.
+        """
+        begin, end, size = self._part
+        if end == begin:
+            return 0
+        return max(1, n * end // size - n * begin // size)
 
     def memo(self, key, depends_on, compute):
         """Return ``compute()``, cached until a network in ``depends_on`` is updated."""
@@ -128,6 +147,13 @@ class TrainingEngine:
         Epoch-end concerns (:class:`EarlyStopping`, :class:`WeightAveraging`,
         :class:`~skaae._checkpoint.Checkpoint`, or any object with the
         :class:`Callback` methods), called in order after every epoch.
+    parallel : OneProcess or DataParallel
+        The ranks that train together (see :mod:`skaae._distributed`): each
+        trains on its part of every mini-batch, and their gradients, losses and
+        validation losses are combined. One process by default.
+    batch_generator : torch.Generator or None
+        Drives the steps' draws (``Batch.generator``); under data parallelism
+        each rank's own. ``generator`` itself when None.
     """
 
     networks: dict
@@ -140,9 +166,13 @@ class TrainingEngine:
     verbose: int = 0
     optimizers: dict = field(default_factory=dict)
     callbacks: list = field(default_factory=list)
+    parallel: object = field(default_factory=OneProcess)
+    batch_generator: object = None
     records: list = field(default_factory=list, init=False)
 
     def __post_init__(self):
+        if self.batch_generator is None:
+            self.batch_generator = self.generator
         for step in self.steps:
             if step.name not in self.optimizers:
                 params = [p for key in step.networks for p in self.networks[key].parameters()]
@@ -159,22 +189,31 @@ class TrainingEngine:
         }
 
     # -- one step ---------------------------------------------------------
-    def _run_step(self, step, batch, device_type):
+    def _run_step(self, step, batch, device, weight=1.0):
         # Frozen networks need no weight gradients; skipping them saves about a
         # third of their backward pass.
         self._set_trainable(step.frozen, False)
         optimizer = self.optimizers[step.name]
         optimizer.zero_grad(set_to_none=True)
-        with torch.autocast(
-            device_type, dtype=self.autocast_dtype or torch.float32,
-            enabled=self.autocast_dtype is not None,
-        ):
-            loss = step.loss(batch)
-        loss.backward()
+        if len(batch):
+            with torch.autocast(
+                device.type, dtype=self.autocast_dtype or torch.float32,
+                enabled=self.autocast_dtype is not None,
+            ):
+                loss = step.loss(batch)
+            loss.backward()
+            loss = loss.detach().float()
+        else:
+            # A rank without rows of a short last mini-batch adds nothing, but
+            # takes part in the gradient reduction that the other ranks wait on.
+            loss = torch.zeros((), device=device)
+        # ``weight``: this rank's share of the mini-batch, so the sum over the
+        # ranks is the gradient of the whole mini-batch's mean loss.
+        self.parallel.reduce_gradients(optimizer, weight)
         optimizer.step()
         self._set_trainable(step.frozen, True)
         batch.forget(step.networks)
-        return loss.detach().float()
+        return loss
 
     # -- the loop ---------------------------------------------------------
     def fit(self, data, n_epochs, *, first_epoch=0, extra_data=None, resume=None):
@@ -215,6 +254,7 @@ class TrainingEngine:
         try:
             for epoch in range(epochs_done, 0 if stopped_early else n_epochs):
                 start = time.perf_counter()
+                self.parallel.start_epoch(first_epoch + epoch)
                 snapshot = self._state()
                 sums = torch.zeros(n_steps, device=device)
                 first_bad = torch.full((n_steps,), math.inf, device=device)
@@ -223,13 +263,21 @@ class TrainingEngine:
                 try:
                     for batch_index, begin in enumerate(range(0, n_samples, self.batch_size)):
                         rows = permutation[begin : begin + self.batch_size]
+                        # Every rank draws the same permutation and trains on its
+                        # part of the mini-batch (all of it in one process).
+                        first, last = self.parallel.share(len(rows))
+                        part = rows if last - first == len(rows) else rows[first:last]
                         batch = Batch(
-                            {k: v[rows] for k, v in data.items()}, extra_data, self.generator
+                            {k: v[part] for k, v in data.items()}, extra_data,
+                            self.batch_generator, part=(first, last, len(rows)),
                         )
+                        weight = (last - first) / len(rows)
                         losses = torch.stack(
-                            [self._run_step(s, batch, device.type) for s in self.steps]
+                            [self._run_step(s, batch, device, weight) for s in self.steps]
                         )
-                        sums += losses
+                        # Weighted by the share, the ranks' sums add up to the
+                        # losses of the whole mini-batches.
+                        sums += losses if weight == 1 else losses * weight
                         # Where (batch, step) a loss first went non-finite, without a
                         # host sync: the check happens once, at the end of the epoch.
                         position = batch_index * n_steps + order
@@ -239,21 +287,35 @@ class TrainingEngine:
                         n_seen += len(rows)
                         progress.batch(epoch, len(rows))
                 except KeyboardInterrupt:
+                    if self.parallel.world_size > 1:
+                        # The ranks cannot agree on where the interrupt fell
+                        # without a message per mini-batch: the fit ends on every
+                        # rank (a checkpoint resumes it).
+                        raise
                     interrupted = True
                 n_batches = max(1, math.ceil(n_seen / self.batch_size))
+                self.parallel.sync_buffers(self.networks)
                 # One host sync per epoch: the mean losses and whether every weight
                 # is still finite (a NaN gradient can spoil weights before any loss).
                 *means, weights_finite = torch.cat(
-                    [sums / n_batches, self._weights_finite()[None]]
+                    [self.parallel.sum(sums) / n_batches, self._weights_finite()[None]]
                 ).tolist()
                 if not (weights_finite and all(math.isfinite(v) for v in means)):
                     self._load_state(snapshot)
-                    self._raise_diverged(first_bad, first_epoch + epoch + 1)
+                    self._raise_diverged(self.parallel.min(first_bad), first_epoch + epoch + 1)
                 record = {"epoch": first_epoch + epoch + 1}
                 record.update({s.name: v for s, v in zip(self.steps, means)})
                 if self.validation_loss is not None and not interrupted:
-                    record["validation_loss"] = self.validation_loss()
+                    # Computed on rank 0 alone, and shared below.
+                    record["validation_loss"] = (
+                        self.validation_loss() if self.parallel.is_main else math.nan
+                    )
                 record["duration"] = time.perf_counter() - start
+                if self.parallel.world_size > 1:
+                    # Rank 0's validation loss and time on every rank: early
+                    # stopping decides alike and the histories are identical.
+                    keys = [k for k in ("validation_loss", "duration") if k in record]
+                    record.update(zip(keys, self.parallel.from_main([record[k] for k in keys])))
                 self.records.append(record)
                 progress.epoch(record)
                 if interrupted:
@@ -271,6 +333,8 @@ class TrainingEngine:
                         for callback in self.callbacks
                     ]
                 except KeyboardInterrupt:
+                    if self.parallel.world_size > 1:
+                        raise
                     # Between epochs (a checkpoint being written, say): the
                     # epoch counts, and the run ends as after an interrupt.
                     interrupted = True

@@ -663,8 +663,10 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
 
         def classification(batch):
             labeled = batch.data
+            # Under torchrun each rank draws its share of the labeled batch.
             rows = torch.randint(
-                len(labeled["labeled_y"]), (n_labeled_batch,), generator=batch.generator,
+                len(labeled["labeled_y"]), (batch.share(n_labeled_batch),),
+                generator=batch.generator,
                 device=labeled["labeled_y"].device,
             )
             logits, _ = self._split(

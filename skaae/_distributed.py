@@ -1,0 +1,266 @@
+"""Data-parallel training over a :mod:`torch.distributed` process group.
+
+When a script started with ``torchrun`` (or ``python -m torch.distributed.run``)
+has called :func:`torch.distributed.init_process_group`, every rank calls
+``fit`` with the same data, and the ranks train one model together:
+
+- every rank draws the same permutation of the rows (the shuffling generator
+  is seeded alike everywhere: rank 0's seed is broadcast) and trains on its
+  part of each mini-batch, so the global mini-batch stays ``batch_size`` rows;
+- in every step of every phase, each rank's gradients are weighted by its
+  share of the mini-batch and summed over the ranks (one all-reduce per
+  step), which is the gradient of the loss averaged over the whole mini-batch;
+  every rank then takes the same optimizer step;
+- the losses in ``history_``, the validation loss (computed on rank 0 and
+  broadcast, so early stopping decides alike) and the epoch times are the same
+  on every rank; only rank 0 writes checkpoints and prints progress.
+
+Which random draws are shared and which are each rank's own: the permutation
+and the validation split are shared, since they decide which rows each rank
+trains on. Every draw inside a step (input noise, prior samples, categories,
+dropout masks, encoder noise, the labeled mini-batch and the neighbours
+drawn with replacement) is one per row, independent of every other row's, so
+each rank draws its rows' values from a generator of its own, seeded from the
+fit's seed, the epoch and the rank. The union of the ranks' draws then has
+exactly the distribution of one process's draws for the whole mini-batch:
+the algorithm is the same, though not the same random numbers. A rank's
+generator is reseeded at the start of every epoch, which is why a checkpoint
+(the shared generator and the model) resumes a data-parallel fit exactly.
+
+Why an all-reduce per step and not ``DistributedDataParallel``: DDP ties a
+reduction to each forward pass of one wrapped module, while a skaae
+mini-batch runs several steps, each with its own optimizer over a subset of
+the networks, and shares encoder passes between steps (``Batch.memo``); the
+generator step backpropagates through a pass made during the discriminator
+step. Reducing each step's gradients just before its optimizer step is what
+DDP would do for that step, without its bookkeeping.
+"""
+
+import os
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+
+def _running():
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def rank_device(device):
+    """``device``, with ``cuda`` (no index) taken as this rank's GPU under torchrun.
+
+    ``device="auto"`` resolves to ``cuda`` when there is a GPU; under a process
+    group of several ranks each rank then trains on ``cuda:LOCAL_RANK``, the
+    GPU torchrun assigns it. An explicit index is kept as given.
+    """
+    if device.type != "cuda" or device.index is not None or not _running():
+        return device
+    local_rank = int(os.environ.get("LOCAL_RANK", dist.get_rank()))
+    return torch.device("cuda", local_rank % torch.cuda.device_count())
+
+
+def data_parallel(device):
+    """:class:`DataParallel` over the running process group, or :class:`OneProcess`.
+
+    A process group of one rank trains exactly as a plain process does.
+    """
+    return DataParallel(device) if _running() else OneProcess()
+
+
+class OneProcess:
+    """The training of one process: every method leaves its argument as it is.
+
+    The engine calls these methods whether or not it trains with several
+    ranks, so its loop has one shape; in one process they cost nothing and
+    draw no random numbers.
+    """
+
+    rank = 0
+    world_size = 1
+    is_main = True
+
+    def agree(self, value):
+        """``value`` as rank 0 has it (an int)."""
+        return value
+
+    def on_main(self, function):
+        """``function()`` run on rank 0 only, its result (or ``ValueError``) on every rank."""
+        return function()
+
+    def check_same_data(self, arrays):
+        """Raise ``ValueError`` if the ranks were given different training data."""
+
+    def broadcast_networks(self, networks):
+        """Give every rank rank 0's parameters and buffers."""
+
+    def sync_buffers(self, networks):
+        """Average the floating-point buffers (batch-norm statistics) over the ranks."""
+
+    def batch_generator(self, generator, seed):
+        """The generator of the steps' draws: here the shuffling generator itself."""
+        return generator
+
+    def start_epoch(self, epoch):
+        """Reseed this rank's generator for ``epoch`` (numbered from 0 over the fit's history)."""
+
+    def share(self, n_rows):
+        """``(begin, end)``: the rows of an ``n_rows`` mini-batch this process trains on."""
+        return 0, n_rows
+
+    def reduce_gradients(self, optimizer, weight):
+        """Turn the gradients of ``optimizer``'s parameters into the whole mini-batch's."""
+
+    def sum(self, tensor):
+        """``tensor`` summed over the ranks."""
+        return tensor
+
+    def min(self, tensor):
+        """The elementwise minimum of ``tensor`` over the ranks."""
+        return tensor
+
+    def from_main(self, values):
+        """Rank 0's list of floats ``values``, on every rank."""
+        return values
+
+
+class DataParallel(OneProcess):
+    """The ranks of the default process group, training one model on ``device``.
+
+    Parameters
+    ----------
+    device : torch.device
+        This rank's training device; collectives run on it (gloo on the CPU,
+        NCCL on CUDA).
+    """
+
+    def __init__(self, device):
+        if device.type not in ("cpu", "cuda"):
+            raise ValueError(
+                f"Data-parallel training runs on CPUs or CUDA GPUs; this rank trains on "
+                f"{device}. Use device='cpu' or 'cuda' under torchrun."
+            )
+        backend = str(dist.get_backend()).lower()
+        if device.type == "cpu" and "gloo" not in backend and "mpi" not in backend:
+            raise ValueError(
+                f"The process group's backend is {backend!r}, which cannot reduce tensors "
+                "on the CPU, where this rank trains (device='cpu'). Initialise the group "
+                "with backend='gloo' to train on CPUs, or train on the GPUs (device='auto')."
+            )
+        self.device = device
+        self.rank = dist.get_rank()
+        self.world_size = dist.get_world_size()
+        self.is_main = self.rank == 0
+        self._generator = None
+        self._seed = None
+
+    def agree(self, value):
+        tensor = torch.tensor([value], dtype=torch.int64, device=self.device)
+        dist.broadcast(tensor, src=0)
+        return int(tensor.item())
+
+    def on_main(self, function):
+        # Rank 0 alone reads a checkpoint (the others may not see its file
+        # system); an error there must end every rank's fit, not leave them waiting.
+        outcome = [None]
+        if self.is_main:
+            try:
+                outcome[0] = ("value", function())
+            except ValueError as error:
+                outcome[0] = ("error", str(error))
+        dist.broadcast_object_list(outcome, src=0, device=self._object_device())
+        kind, value = outcome[0]
+        if kind == "error":
+            raise ValueError(value)
+        return value
+
+    def check_same_data(self, arrays):
+        # Shapes and sums are cheap and catch a rank that loaded another file
+        # or another split, which would otherwise train on mismatched rows.
+        summary = []
+        for array in arrays:
+            if array is None:
+                summary += [-1.0, -1.0]
+            else:
+                summary += [float(np.asarray(array).size), float(np.sum(array, dtype=np.float64))]
+        mine = torch.tensor(summary, dtype=torch.float64, device=self.device)
+        everyone = [torch.empty_like(mine) for _ in range(self.world_size)]
+        dist.all_gather(everyone, mine)
+        if any(not torch.equal(other, everyone[0]) for other in everyone):
+            raise ValueError(
+                "The ranks were given different training data (their sizes or sums "
+                "differ). Under torchrun every rank must call fit with the same X (and y); "
+                "each rank trains on its part of every mini-batch itself."
+            )
+
+    def broadcast_networks(self, networks):
+        with torch.no_grad():
+            for net in networks.values():
+                for tensor in [*net.parameters(), *net.buffers()]:
+                    dist.broadcast(tensor.data, src=0)
+
+    def sync_buffers(self, networks):
+        buffers = [
+            b for net in networks.values() for b in net.buffers() if b.is_floating_point()
+        ]
+        if not buffers:
+            return
+        flat = torch.cat([b.reshape(-1) for b in buffers])
+        dist.all_reduce(flat)
+        flat /= self.world_size
+        for buffer, value in zip(buffers, flat.split([b.numel() for b in buffers])):
+            buffer.copy_(value.view_as(buffer))
+
+    def batch_generator(self, generator, seed):
+        self._generator = torch.Generator(device=generator.device)
+        self._seed = int(seed)
+        return self._generator
+
+    def start_epoch(self, epoch):
+        # Seeded from (seed, epoch, rank): independent streams per rank, and a
+        # resumed fit draws what the interrupted one would have drawn.
+        state = np.random.SeedSequence([self._seed, int(epoch), self.rank]).generate_state(2)
+        self._generator.manual_seed(int(state[0]) << 32 | int(state[1]))
+
+    def share(self, n_rows):
+        return n_rows * self.rank // self.world_size, n_rows * (self.rank + 1) // self.world_size
+
+    def reduce_gradients(self, optimizer, weight):
+        params = [
+            p for group in optimizer.param_groups for p in group["params"] if p.requires_grad
+        ]
+        # Every trainable parameter takes part, with zeros where this rank has no
+        # gradient (a rank without rows of a short last mini-batch), so that
+        # every rank sends tensors of the same layout.
+        by_dtype = {}
+        for p in params:
+            by_dtype.setdefault(p.dtype, []).append(p)
+        for group in by_dtype.values():
+            flat = torch.cat([
+                (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
+                for p in group
+            ])
+            if weight != 1:
+                flat.mul_(weight)
+            dist.all_reduce(flat)
+            for p, grad in zip(group, flat.split([p.numel() for p in group])):
+                p.grad = grad.view_as(p)
+
+    def sum(self, tensor):
+        tensor = tensor.clone()
+        dist.all_reduce(tensor)
+        return tensor
+
+    def min(self, tensor):
+        tensor = tensor.clone()
+        dist.all_reduce(tensor, op=dist.ReduceOp.MIN)
+        return tensor
+
+    def from_main(self, values):
+        tensor = torch.tensor(values, dtype=torch.float64, device=self.device)
+        dist.broadcast(tensor, src=0)
+        return tensor.tolist()
+
+    def _object_device(self):
+        # NCCL sends objects as CUDA tensors, on this rank's GPU.
+        return self.device if self.device.type == "cuda" else None
