@@ -60,6 +60,23 @@ def rank_device(device):
     return torch.device("cuda", local_rank % torch.cuda.device_count())
 
 
+def _backend_config():
+    # get_backend() says "undefined" for a group started without a backend
+    # (which takes gloo for CPUs and NCCL for CUDA); the config names both.
+    if hasattr(dist, "get_backend_config"):
+        return str(dist.get_backend_config())
+    return str(dist.get_backend())
+
+
+def _backend_for(device_type):
+    """The backend that reduces tensors on ``device_type``, or None."""
+    config = _backend_config().lower()
+    if ":" not in config:
+        return config  # one backend for every device
+    pairs = dict(item.split(":", 1) for item in config.split(",") if ":" in item)
+    return pairs.get(device_type)
+
+
 def data_parallel(device):
     """:class:`DataParallel` over the running process group, or :class:`OneProcess`.
 
@@ -140,12 +157,13 @@ class DataParallel(OneProcess):
                 f"Data-parallel training runs on CPUs or CUDA GPUs; this rank trains on "
                 f"{device}. Use device='cpu' or 'cuda' under torchrun."
             )
-        backend = str(dist.get_backend()).lower()
-        if device.type == "cpu" and "gloo" not in backend and "mpi" not in backend:
+        backend = _backend_for(device.type)
+        if backend is None or (device.type == "cpu" and backend == "nccl"):
             raise ValueError(
-                f"The process group's backend is {backend!r}, which cannot reduce tensors "
-                "on the CPU, where this rank trains (device='cpu'). Initialise the group "
-                "with backend='gloo' to train on CPUs, or train on the GPUs (device='auto')."
+                f"The process group (backends {_backend_config()!r}) cannot reduce tensors "
+                f"on {device.type}, where this rank trains (device={str(device)!r}). "
+                "Initialise it with backend='gloo' to train on CPUs and 'nccl' (or no "
+                "backend, which takes both) to train on GPUs."
             )
         self.device = device
         self.rank = dist.get_rank()
