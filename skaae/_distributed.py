@@ -180,17 +180,22 @@ class DataParallel(OneProcess):
     def on_main(self, function):
         # Rank 0 alone reads a checkpoint (the others may not see its file
         # system); an error there must end every rank's fit, not leave them waiting.
-        outcome = [None]
+        outcome, failure = [None], None
         if self.is_main:
             try:
                 outcome[0] = ("value", function())
-            except ValueError as error:
-                outcome[0] = ("error", str(error))
+            except Exception as error:  # sent on, then raised here as it was
+                failure = error
+                outcome[0] = ("error", isinstance(error, ValueError), str(error))
         dist.broadcast_object_list(outcome, src=0, device=self._object_device())
-        kind, value = outcome[0]
-        if kind == "error":
-            raise ValueError(value)
-        return value
+        if failure is not None:
+            raise failure
+        if outcome[0][0] == "error":
+            _, is_value_error, message = outcome[0]
+            if is_value_error:
+                raise ValueError(message)
+            raise RuntimeError(f"Rank 0 failed: {message}")
+        return outcome[0][1]
 
     def check_same_data(self, arrays):
         # Shapes and sums are cheap and catch a rank that loaded another file
