@@ -56,7 +56,7 @@ def rank_device(device):
     """
     if device.type != "cuda" or device.index is not None or not _running():
         return device
-    local_rank = int(os.environ.get("LOCAL_RANK", dist.get_rank()))
+    local_rank = int(os.environ["LOCAL_RANK"]) if "LOCAL_RANK" in os.environ else dist.get_rank()
     return torch.device("cuda", local_rank % torch.cuda.device_count())
 
 

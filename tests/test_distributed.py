@@ -16,6 +16,7 @@ import torch
 import torch.distributed as dist
 
 from skaae import AdversarialAutoencoder
+from skaae import _distributed as distributed
 from skaae._distributed import DataParallel, OneProcess, data_parallel
 from skaae._engine import Batch
 
@@ -164,6 +165,27 @@ def test_shares_of_a_mini_batch_and_of_its_draws_add_up():
                 assert n_draws <= sum(draws) <= n_draws + world_size
                 if n_rows % world_size == 0 and n_draws % world_size == 0:
                     assert draws == [n_draws // world_size] * world_size
+
+
+def test_each_rank_takes_its_local_gpu(monkeypatch):
+    # The CUDA path without a GPU: under torchrun "cuda" (what device="auto"
+    # resolves to on a GPU machine) becomes cuda:LOCAL_RANK; an index stays.
+    monkeypatch.setattr(distributed, "_running", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    assert distributed.rank_device(torch.device("cuda")) == torch.device("cuda", 3)
+    assert distributed.rank_device(torch.device("cuda", 1)) == torch.device("cuda", 1)
+    assert distributed.rank_device(torch.device("cpu")) == torch.device("cpu")
+
+
+@pytest.mark.parametrize("config, cpu, cuda", [
+    ("cpu:gloo", "gloo", None),  # init_process_group() on a CPU-only build
+    ("cpu:gloo,cuda:nccl", "gloo", "nccl"),  # ... with CUDA
+    ("nccl", "nccl", "nccl"),  # one backend named: it handles every device
+])
+def test_the_backend_of_each_device_is_read_from_the_group(monkeypatch, config, cpu, cuda):
+    monkeypatch.setattr(distributed, "_backend_config", lambda: config)
+    assert (distributed._backend_for("cpu"), distributed._backend_for("cuda")) == (cpu, cuda)
 
 
 def test_a_group_of_one_rank_trains_as_a_plain_process(digits):
