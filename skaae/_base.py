@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import assert_all_finite, check_array, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_consistent_length, column_or_1d, check_is_fitted, validate_data
@@ -24,6 +24,7 @@ from ._attributes import check_attributes, fit_code_map
 from ._checkpoint import (
     Checkpoint, fingerprint, load_matching, numpy_state, restore_numpy_state, to_device,
 )
+from ._data import MappedRows, is_memory_mapped, take_rows, value_range
 from ._distributed import data_parallel, rank_device
 from ._engine import EarlyStopping, TrainingDivergedError, TrainingEngine, WeightAveraging
 from ._losses import reconstruction_error
@@ -269,18 +270,30 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         intensities, proportions) and the squared error otherwise."""
         if self.reconstruction_loss != "auto":
             return self.reconstruction_loss
-        return "bce" if X.size == 0 or (X.min() >= 0 and X.max() <= 1) else "mse"
+        if X.size == 0:
+            return "bce"
+        low, high = value_range(X)
+        return "bce" if low >= 0 and high <= 1 else "mse"
 
     def _validate_X(self, X, *, reset, training=False):
+        # A memory-mapped X stays on disk (skaae._data): its finiteness is checked
+        # below, a block at a time with the range, instead of by reading it whole.
+        mapped = is_memory_mapped(X)
         X = validate_data(
             self,
             X,
             reset=reset,
             dtype=[np.float64, np.float32],
             ensure_min_samples=2 if reset else 1,
+            ensure_all_finite=not mapped,
         )
+        name = type(self).__name__
+
+        def check_finite(block):
+            assert_all_finite(block, input_name="X", estimator_name=name)
+
         # min and max, not abs: no temporary the size of X.
-        low, high = (X.min(), X.max()) if X.size else (0.0, 0.0)
+        low, high = value_range(X, check_finite if mapped else None) if X.size else (0.0, 0.0)
         largest = max(-low, high)
         if largest > np.finfo(np.float32).max:
             raise ValueError(
@@ -358,6 +371,9 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return torch.bfloat16
 
     def _to_tensor(self, X):
+        if is_memory_mapped(X):
+            # Read a mini-batch at a time, never copied whole (skaae._data).
+            return MappedRows(X, self.device_)
         return torch.as_tensor(np.asarray(X, dtype=np.float32)).to(self.device_)
 
     # -- fitting -----------------------------------------------------------
@@ -598,7 +614,10 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             )
         order = torch.randperm(n, generator=generator, device=generator.device)
         train, held_out = order[n_validation:], order[:n_validation]
-        return {k: v[train] for k, v in data.items()}, {k: v[held_out] for k, v in data.items()}
+        return (
+            {k: take_rows(v, train) for k, v in data.items()},
+            {k: take_rows(v, held_out) for k, v in data.items()},
+        )
 
     def _noisy_input(self, x, generator):
         """The encoder's training input: ``x`` plus ``input_noise`` Gaussian noise."""

@@ -29,6 +29,7 @@ import os
 import numpy as np
 import torch
 
+from ._data import row_blocks
 from ._engine import Callback
 from ._files import write_atomically
 from .priors import Prior
@@ -60,7 +61,10 @@ def fingerprint(estimator, arrays, n_iter_before, device):
             continue
         array = np.ascontiguousarray(arrays[key])
         digest.update(f"{key} {array.dtype} {array.shape}".encode())
-        digest.update(array.tobytes())
+        # Block by block, the same bytes as array.tobytes(): a memory-mapped X
+        # is never copied whole.
+        for block in row_blocks(array):
+            digest.update(np.ascontiguousarray(block).view(np.uint8).reshape(-1))
     return {
         "estimator": type(estimator).__name__,
         # Generator states differ between device types: no exact resume across them.
