@@ -10,10 +10,10 @@ from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
 from ._attributes import attributes_to_codes, check_requested_attributes
-from ._base import UNLABELED, BaseAAE, _check_layer_sizes, labels_per_row
+from ._base import UNLABELED, BaseAAE, labels_per_row
 from ._losses import attribute_loss, discriminator_loss, generator_loss, reconstruction_error
 from ._engine import Step
-from .networks import Decoder, Encoder, build_body, init_parameters, make_mlp
+from .networks import Decoder, Encoder
 from .priors import make_prior
 
 
@@ -379,17 +379,19 @@ class AdversarialAutoencoder(BaseAAE):
         return self._batched(self._networks["decoder"].decode, codes)
 
     # -- model definition ----------------------------------------------------
+    def _label_columns(self, classes):
+        """Columns of label the discriminator and the decoder read beside the code.
+
+        With labels, the discriminator sees the one-hot label plus a column for
+        "unlabeled" (the paper's label-aware regularisation); the decoder none.
+        """
+        return (0 if classes is None else len(classes) + 1), 0
+
     @property
     def _n_label_columns(self):
-        classes = getattr(self, "classes_", None)
-        return 0 if classes is None else len(classes) + 1
+        return self._label_columns(getattr(self, "classes_", None))[0]
 
-    @property
-    def _n_decoder_label_columns(self):
-        return 0
-
-    def _make_prior(self):
-        classes = getattr(self, "classes_", None)
+    def _make_prior(self, classes):
         prior = make_prior(self.prior, n_modes=len(classes) if classes is not None else 10)
         if classes is not None and 1 < prior.n_modes < len(classes):
             raise ValueError(
@@ -410,49 +412,28 @@ class AdversarialAutoencoder(BaseAAE):
         """Labels that pick the prior's mode of each draw (label-aware regularisation)."""
         return labels
 
-    def _build_networks(self, n_features, generator):
-        disc_hidden = _check_layer_sizes(
-            "discriminator_hidden_layer_sizes", self.discriminator_hidden_layer_sizes
-        )
-        self.prior_ = self._make_prior()
-        self.prior_.check_dims(self.n_components)
+    def _build_networks(self, n_features, generator, classes, output):
+        critic_labels, decoder_labels = self._label_columns(classes)
         encoder_out = self.n_components * (2 if self.encoder_type == "gaussian" else 1)
         n_noise = self.noise_dim if self.encoder_type == "universal" else 0
-        encoder_in = n_features + n_noise
-        decoder_in = self.n_components + self._n_decoder_label_columns
+        decoder_in = self.n_components + decoder_labels
+        critic_in = self.n_components + critic_labels
         default_encoder, default_decoder = self._default_bodies(
             n_features, encoder_out, decoder_in, n_noise
         )
-        factory_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-        encoder_body = build_body(
-            self.encoder, encoder_in, encoder_out, default_encoder, seed=factory_seed,
-            role="encoder",
-        )
-        decoder_body = build_body(
-            self.decoder, decoder_in, n_features, default_decoder, seed=factory_seed + 1,
-            role="decoder",
-        )
-        disc_in = self.n_components + self._n_label_columns
-        discriminator = build_body(
-            self.discriminator, disc_in, 1,
-            lambda: make_mlp(disc_in, disc_hidden, 1, activation=self.activation, device="meta"),
-            seed=factory_seed + 2, role="discriminator",
-        )
-        for net, custom in (
-            (encoder_body, self.encoder), (decoder_body, self.decoder), (discriminator, self.discriminator)
-        ):
-            if custom is None:
-                # Built on the meta device (no global-RNG initialisation), then
-                # initialised from the local generator.
-                net.to_empty(device="cpu")
-                init_parameters(net, generator)
-        encoder = Encoder(encoder_body, self.n_components, self.encoder_type, self.noise_dim)
+        bodies = self._build_bodies(generator, {
+            "encoder": (self.encoder, n_features + n_noise, encoder_out, default_encoder),
+            "decoder": (self.decoder, decoder_in, n_features, default_decoder),
+            "discriminator": (
+                self.discriminator, critic_in, 1, self._default_critic(critic_in)
+            ),
+        })
+        encoder = Encoder(bodies["encoder"], self.n_components, self.encoder_type, self.noise_dim)
         encoder.reset_noise(generator)
-        output = "sigmoid" if self.reconstruction_loss_ == "bce" else "identity"
         return {
             "encoder": encoder,
-            "decoder": Decoder(decoder_body, output),
-            "discriminator": discriminator,
+            "decoder": Decoder(bodies["decoder"], output),
+            "discriminator": bodies["discriminator"],
         }
 
     def _training_code(self, batch, networks):

@@ -28,7 +28,10 @@ from ._data import MappedRows, is_memory_mapped, take_rows, value_range
 from ._distributed import data_parallel, rank_device
 from ._engine import EarlyStopping, TrainingDivergedError, TrainingEngine, WeightAveraging
 from ._losses import reconstruction_error
-from .networks import ACTIVATIONS, make_conv_decoder, make_conv_encoder, make_mlp, set_generator
+from .networks import (
+    ACTIVATIONS, build_body, init_parameters, make_conv_decoder, make_conv_encoder, make_mlp,
+    set_generator,
+)
 from .priors import PRIOR_NAMES, Prior
 
 #: Rows per forward pass at inference: enough to keep the matrix units busy,
@@ -263,6 +266,49 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             ),
         )
 
+    def _default_critic(self, n_inputs):
+        """Builder of a default discriminator body (``n_inputs -> 1`` logit), on the meta device."""
+        hidden = _check_layer_sizes(
+            "discriminator_hidden_layer_sizes", self.discriminator_hidden_layer_sizes
+        )
+        return lambda: make_mlp(n_inputs, hidden, 1, activation=self.activation, device="meta")
+
+    def _build_model(self, n_features, generator, classes, reconstruction_loss):
+        """The prior and the networks of a new model: ``(prior, networks)``.
+
+        Sets no attribute: ``fit`` assigns them with the rest of its fitted
+        state, and :func:`skaae.load` rebuilds a stored model's shapes with it.
+        Subclasses say which networks they have (:meth:`_build_networks`).
+        """
+        # Checked first, also for custom discriminators: a wrong value is a mistake.
+        self._default_critic(1)
+        prior = self._make_prior(classes)
+        prior.check_dims(self.n_components)
+        output = "sigmoid" if reconstruction_loss == "bce" else "identity"
+        return prior, self._build_networks(n_features, generator, classes, output)
+
+    def _build_bodies(self, generator, specs):
+        """Build the network bodies of ``specs``, reproducibly from ``generator``.
+
+        ``specs`` maps each role to ``(custom, n_inputs, n_outputs, default)``:
+        the user's module or factory (or None) and the builder of the default
+        body. Every model builds its bodies this way, so that the same
+        ``random_state`` gives the same initial weights: one draw seeds the
+        user's factories (one seed per role, in order); default bodies are built
+        on the meta device (no draw from PyTorch's global generator) and then
+        initialised from ``generator``, in the order of ``specs``.
+        """
+        factory_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
+        bodies = {
+            role: build_body(custom, n_inputs, n_outputs, default, seed=factory_seed + i, role=role)
+            for i, (role, (custom, n_inputs, n_outputs, default)) in enumerate(specs.items())
+        }
+        for role, (custom, *_) in specs.items():
+            if custom is None:
+                bodies[role].to_empty(device="cpu")
+                init_parameters(bodies[role], generator)
+        return bodies
+
     # -- input ------------------------------------------------------------
     def _resolve_reconstruction_loss(self, X):
         """The reconstruction loss to train with: ``"auto"`` picks the binary
@@ -490,7 +536,10 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self.reconstruction_loss_ = self._resolve_reconstruction_loss(X)
             init_generator = torch.Generator().manual_seed(int(seed))
             self.device_ = device
-            networks = self._build_networks(X.shape[1], init_generator)
+            self.prior_, networks = self._build_model(
+                X.shape[1], init_generator, getattr(self, "classes_", None),
+                self.reconstruction_loss_,
+            )
             networks = {k: v.to(device) for k, v in networks.items()}
             self._networks = networks
             self._optimizers = {}

@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from ._base import UNLABELED, BaseAAE, _check_layer_sizes, _is_dask_ml_placeholder, labels_per_row
+from ._base import UNLABELED, BaseAAE, _is_dask_ml_placeholder, labels_per_row
 from ._engine import Step
 from ._losses import (
     discriminator_loss,
@@ -30,7 +30,7 @@ from ._losses import (
     virtual_adversarial_loss,
 )
 from ._neighbors import nearest_neighbors
-from .networks import ClusterHeads, Decoder, Encoder, build_body, init_parameters, make_mlp
+from .networks import ClusterHeads, Decoder, Encoder
 from .priors import make_prior
 
 _SHARED_PARAMETERS = """
@@ -156,46 +156,36 @@ class _CategoricalAAE(BaseAAE):
     }
 
     # -- model definition ----------------------------------------------------
-    def _build_networks(self, n_features, generator):
-        disc_hidden = _check_layer_sizes(
-            "discriminator_hidden_layer_sizes", self.discriminator_hidden_layer_sizes
-        )
-        self.prior_ = make_prior(self.prior)
-        self.prior_.check_dims(self.n_components)
-        n_categories = self._n_categories
+    @property
+    def _n_categories(self):
+        return self._count_categories(getattr(self, "classes_", None))
+
+    def _make_prior(self, classes):
+        return make_prior(self.prior)
+
+    def _build_networks(self, n_features, generator, classes, output):
+        n_categories = self._count_categories(classes)
         n_code = n_categories + self.n_components
         # With cluster heads the decoder reads the n_components-dimensional
         # representation (head + style), as in the paper's section 7.
         n_decoded = n_code if self.head_distance is None else self.n_components
         default_encoder, default_decoder = self._default_bodies(n_features, n_code, n_decoded)
-        factory_seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-        encoder_body = build_body(
-            self.encoder, n_features, n_code, default_encoder, seed=factory_seed,
-            role="encoder",
-        )
-        decoder_body = build_body(
-            self.decoder, n_decoded, n_features, default_decoder, seed=factory_seed + 1,
-            role="decoder",
-        )
-        plain = dict(activation=self.activation, device="meta")
-        category_critic = make_mlp(n_categories, disc_hidden, 1, **plain)
-        style_critic = make_mlp(
-            self.n_components + (n_categories if self.independent_style else 0),
-            disc_hidden, 1, **plain,
-        )
-        for net, custom in (
-            (encoder_body, self.encoder), (decoder_body, self.decoder),
-            (category_critic, None), (style_critic, None),
-        ):
-            if custom is None:
-                net.to_empty(device="cpu")
-                init_parameters(net, generator)
-        output = "sigmoid" if self.reconstruction_loss_ == "bce" else "identity"
+        n_style_critic = self.n_components + (n_categories if self.independent_style else 0)
+        bodies = self._build_bodies(generator, {
+            "encoder": (self.encoder, n_features, n_code, default_encoder),
+            "decoder": (self.decoder, n_decoded, n_features, default_decoder),
+            "category_discriminator": (
+                None, n_categories, 1, self._default_critic(n_categories)
+            ),
+            "style_discriminator": (
+                None, n_style_critic, 1, self._default_critic(n_style_critic)
+            ),
+        })
         networks = {
-            "encoder": Encoder(encoder_body, n_code),
-            "decoder": Decoder(decoder_body, output),
-            "category_discriminator": category_critic,
-            "style_discriminator": style_critic,
+            "encoder": Encoder(bodies["encoder"], n_code),
+            "decoder": Decoder(bodies["decoder"], output),
+            "category_discriminator": bodies["category_discriminator"],
+            "style_discriminator": bodies["style_discriminator"],
         }
         if self.head_distance is not None:
             networks["cluster_heads"] = ClusterHeads(
@@ -574,9 +564,8 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         self.random_state = random_state
         self.checkpoint = checkpoint
 
-    @property
-    def _n_categories(self):
-        return len(self.classes_)
+    def _count_categories(self, classes):
+        return len(classes)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -886,8 +875,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         self.random_state = random_state
         self.checkpoint = checkpoint
 
-    @property
-    def _n_categories(self):
+    def _count_categories(self, classes):
         return self.n_clusters
 
     def _validate_training_data(self, X, y, first_fit, classes):

@@ -470,15 +470,11 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     # -- model definition ----------------------------------------------------
     # AdversarialAutoencoder's networks and steps, with the label in the decoder
     # (and, with conditional_discriminator, beside the code in the discriminator).
-    @property
-    def _n_label_columns(self):
-        return len(self.classes_) if self.conditional_discriminator else 0
+    def _label_columns(self, classes):
+        # The one-hot label, no "unlabeled" column: every sample has its label.
+        return (len(classes) if self.conditional_discriminator else 0), len(classes)
 
-    @property
-    def _n_decoder_label_columns(self):
-        return len(self.classes_)
-
-    def _make_prior(self):
+    def _make_prior(self, classes):
         # One prior for the style of every class: the label goes to the decoder.
         return make_prior(self.prior)
 

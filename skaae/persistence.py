@@ -246,7 +246,10 @@ def load(path, *, device=None):
         target = torch.device("cpu")
     # The networks' shapes follow from the parameters and fitted attributes;
     # their initial weights are overwritten by the stored ones.
-    networks = estimator._build_networks(estimator.n_features_in_, torch.Generator().manual_seed(0))
+    estimator.prior_, networks = estimator._build_model(
+        estimator.n_features_in_, torch.Generator().manual_seed(0),
+        getattr(estimator, "classes_", None), estimator.reconstruction_loss_,
+    )
     for key, net in networks.items():
         prefix = f"{_NETWORK}{key}/"
         state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
