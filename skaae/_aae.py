@@ -387,10 +387,6 @@ class AdversarialAutoencoder(BaseAAE):
         """
         return (0 if classes is None else len(classes) + 1), 0
 
-    @property
-    def _n_label_columns(self):
-        return self._label_columns(getattr(self, "classes_", None))[0]
-
     def _make_prior(self, classes):
         prior = make_prior(self.prior, n_modes=len(classes) if classes is not None else 10)
         if classes is not None and 1 < prior.n_modes < len(classes):
@@ -442,10 +438,11 @@ class AdversarialAutoencoder(BaseAAE):
         )
 
     def _discriminator_input(self, codes, labels):
-        if not self._n_label_columns:
+        n_columns, _ = self._label_columns(getattr(self, "classes_", None))
+        if not n_columns:
             return codes
-        index = torch.where(labels == UNLABELED, self._n_label_columns - 1, labels)
-        one_hot = F.one_hot(index, self._n_label_columns).to(codes.dtype)
+        index = torch.where(labels == UNLABELED, n_columns - 1, labels)
+        one_hot = F.one_hot(index, n_columns).to(codes.dtype)
         return torch.cat([codes, one_hot], dim=1)
 
     def _make_steps(self, networks):
@@ -534,7 +531,7 @@ class AdversarialAutoencoder(BaseAAE):
                     "fit with y to draw class-conditional samples."
                 )
             y = labels_per_row(y, n_samples)
-            labels = torch.as_tensor(self._encode_labels(y, self.classes_)).to(self.device_)
+            labels = torch.as_tensor(self._encode_labels(y, self.classes_)[0]).to(self.device_)
             if self.prior_.n_modes < len(self.classes_):
                 raise ValueError(
                     f"sample(y=...) draws from the mode of a class, but the prior "

@@ -164,6 +164,13 @@ def _labels_nothing(y):
     return y.size > 0 and bool(np.all(y == UNLABELED))
 
 
+def _is_fitted_state(name):
+    """Whether the attribute ``name`` belongs to a fit: what a new fit starts without."""
+    return (name.endswith("_") and not name.startswith("__")) or name in (
+        "_networks", "_optimizers", "_random_state",
+    )
+
+
 def labels_per_row(y, n_rows):
     """``y`` as one label per row: a single label is repeated ``n_rows`` times.
 
@@ -361,7 +368,8 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _encode_labels(self, y, classes=None):
         """Map ``y`` to class indices, with ``-1`` (unlabeled) kept as ``-1``.
 
-        Sets ``classes_`` when ``classes`` is None (first fit).
+        Returns ``(codes, classes)``: with ``classes=None`` (a first fit), the
+        classes are those of ``y``, sorted, ``-1`` left out.
         """
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
@@ -395,7 +403,6 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     "y has no labeled sample: every entry is -1. Pass y=None to fit "
                     "without labels."
                 )
-            self.classes_ = classes
         codes = np.full(len(y), UNLABELED, dtype=np.int64)
         known = ~unlabeled
         known[known] = np.isin(y[known], classes)
@@ -406,7 +413,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"known classes are {classes!r}."
             )
         codes[known] = np.searchsorted(classes, y[known])
-        return codes
+        return codes, classes
 
     # -- devices and randomness ----------------------------------------------
     def _autocast_dtype(self, device):
@@ -427,15 +434,30 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if incremental and (_is_dask_ml_placeholder(y) or self._labels_nothing_new(y, classes)):
             y = None
         first_fit = not ((self.warm_start or incremental) and hasattr(self, "encoder_"))
+        # The fit runs on a copy, which the estimator takes over only once
+        # training has succeeded (as KMeans assigns its fitted attributes at its
+        # end): a failed fit leaves it as it was, unfitted or fitted, with nothing
+        # half-set. A first fit's copy starts with no fitted state; a continued
+        # fit's shares the networks, which it trains in place.
+        # Not copy.copy: it goes through __getstate__, which drops the optimizers.
+        work = object.__new__(type(self))
+        vars(work).update(
+            (name, value) for name, value in vars(self).items()
+            if not (first_fit and _is_fitted_state(name))
+        )
         try:
-            X, labels = self._validate_training_data(X, y, first_fit, classes)
-            attributes = self._validate_attributes(attributes, len(X), first_fit)
-            return self._train(X, labels, first_fit, n_epochs, incremental, attributes)
+            X, labels, classes = work._validate_training_data(X, y, first_fit, classes)
+            attributes = work._validate_attributes(attributes, len(X), first_fit)
+            work._train(X, labels, classes, attributes, first_fit, n_epochs, incremental)
         except BaseException:
-            # A failed first fit leaves no half-built model behind.
-            if first_fit:
-                self._forget_fit()
+            if not first_fit:
+                # The epochs that finished before a failure count: the networks
+                # keep their weights (see TrainingEngine), and history_ says so.
+                self.history_, self._optimizers = work.history_, work._optimizers
             raise
+        vars(self).clear()
+        vars(self).update(vars(work))
+        return self
 
     def _labels_nothing_new(self, y, classes):
         """Whether a ``partial_fit`` call's ``y`` means "no labels" for this model.
@@ -450,6 +472,12 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         )
 
     def _validate_training_data(self, X, y, first_fit, classes):
+        """Check ``X`` and ``y``; return ``(X, labels, classes)``.
+
+        ``labels`` holds class indices (``-1`` unlabeled), ``classes`` the class
+        of each index; both are None without ``y``. A continued fit keeps the
+        classes of the first.
+        """
         fitted_with_labels = getattr(self, "classes_", None) is not None
         if not first_fit and (y is None) == fitted_with_labels:
             raise ValueError(
@@ -458,9 +486,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             )
         X = self._validate_X(X, reset=first_fit, training=True)
         if y is None:
-            if first_fit and hasattr(self, "classes_"):
-                del self.classes_
-            return X, None
+            return X, None, None
         check_consistent_length(X, y)
         if classes is not None:
             classes = _partial_fit_classes(classes)
@@ -470,15 +496,13 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                     f"classes={classes!r} is not the same as on the first call, "
                     f"{self.classes_!r}."
                 )
-        if first_fit:
-            if classes is not None:
-                self.classes_ = classes
-                return X, self._encode_labels(y, self.classes_)
-            return X, self._encode_labels(y)
-        return X, self._encode_labels(y, self.classes_)
+        if not first_fit:
+            classes = self.classes_
+        labels, classes = self._encode_labels(y, classes)
+        return X, labels, classes
 
     def _validate_attributes(self, attributes, n_samples, first_fit):
-        """Check ``attributes`` (see :mod:`skaae._attributes`); set ``n_attributes_``."""
+        """Check ``attributes`` (see :mod:`skaae._attributes`); return them as an array or None."""
         fitted_with_attributes = hasattr(self, "n_attributes_")
         if not first_fit and (attributes is None) == fitted_with_attributes:
             raise ValueError(
@@ -487,19 +511,18 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 " attributes."
             )
         if attributes is None:
-            for name in ("n_attributes_", "attribute_quantiles_", "attribute_code_quantiles_"):
-                if hasattr(self, name):
-                    delattr(self, name)
             return None
-        attributes = check_attributes(
+        return check_attributes(
             attributes, n_samples, self.n_components,
             n_fitted=None if first_fit else self.n_attributes_,
         )
-        self.n_attributes_ = attributes.shape[1]
-        return attributes
 
-    def _train(self, X, labels, first_fit, n_epochs, incremental, attributes=None):
-        self._check_training_data(X, labels)
+    def _train(self, X, labels, classes, attributes, first_fit, n_epochs, incremental):
+        """Build (on a first fit) and train the model, and set its fitted state.
+
+        Runs on the copy that ``_fit`` hands the estimator once it returns.
+        """
+        self._check_training_data(X, labels, classes)
 
         device = rank_device(resolve_device(self.device)) if first_fit else self.device_
         # Under torchrun the ranks train one model together (skaae._distributed);
@@ -533,14 +556,19 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         batch_generator = parallel.batch_generator(generator, seed)
 
         if first_fit:
-            self.reconstruction_loss_ = self._resolve_reconstruction_loss(X)
-            init_generator = torch.Generator().manual_seed(int(seed))
-            self.device_ = device
-            self.prior_, networks = self._build_model(
-                X.shape[1], init_generator, getattr(self, "classes_", None),
-                self.reconstruction_loss_,
+            reconstruction_loss = self._resolve_reconstruction_loss(X)
+            prior, networks = self._build_model(
+                X.shape[1], torch.Generator().manual_seed(int(seed)), classes,
+                reconstruction_loss,
             )
             networks = {k: v.to(device) for k, v in networks.items()}
+            # The model's state, in one place: the steps and the validation loss
+            # read it from here while they train.
+            self.reconstruction_loss_, self.prior_, self.device_ = reconstruction_loss, prior, device
+            if classes is not None:
+                self.classes_ = classes
+            if attributes is not None:
+                self.n_attributes_ = attributes.shape[1]
             self._networks = networks
             self._optimizers = {}
             self.history_ = []
@@ -643,15 +671,6 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         records = state["history"][state["fingerprint"]["n_iter_before"]:]
         return {**to_device(state["loop"], device), "records": records}
 
-    def _forget_fit(self):
-        for name in list(vars(self)):
-            if name.endswith("_") and not name.startswith("__") or name in (
-                "_networks",
-                "_optimizers",
-                "_random_state",
-            ):
-                delattr(self, name)
-
     def _split_validation(self, data, generator):
         n = len(data["x"])
         n_validation = int(round(self.validation_fraction * n))
@@ -693,7 +712,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """``data`` with more per-sample tensors, mini-batched with ``x`` (hook; none by default)."""
         return data
 
-    def _check_training_data(self, X, labels):
+    def _check_training_data(self, X, labels, classes):
         """Raise when the data or labels do not fit the model (hook for subclasses)."""
 
     def _active_steps(self, networks):
@@ -706,12 +725,12 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             )
         return steps
 
-    def _check_two_classes(self):
+    def _check_two_classes(self, classes):
         """For the classifiers: one class leaves nothing to tell apart."""
-        if len(self.classes_) < 2:
+        if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 classes in y; got 1 class: "
-                f"{self.classes_!r}."
+                f"{classes!r}."
             )
 
     def _publish_networks(self):

@@ -565,6 +565,9 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         self.checkpoint = checkpoint
 
     def _count_categories(self, classes):
+        if classes is None:
+            # AttributeError, not TypeError: before a fit, hasattr and dir() see no code size.
+            raise AttributeError("SemiSupervisedAAE has no categories before fit sets classes_.")
         return len(classes)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -622,8 +625,8 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
             )
         return y
 
-    def _check_training_data(self, X, labels):
-        self._check_two_classes()
+    def _check_training_data(self, X, labels, classes):
+        self._check_two_classes(classes)
         # A partial_fit chunk (or a warm-started fit) may hold no label at all;
         # it still trains the unsupervised phases, without the classification step.
         self._classify_this_call = bool(np.any(labels != UNLABELED))
@@ -721,7 +724,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         y = labels_per_row(y, n)
         if y.dtype.kind in "iuf" and np.any(y == UNLABELED):
             raise ValueError("y must name classes here; -1 (unlabeled) is not a class.")
-        return self._encode_labels(y, self.classes_)
+        return self._encode_labels(y, self.classes_)[0]
 
     def sample(self, n_samples=1, *, y=None, random_state=None):
         """Decode draws of the style prior under given (or uniformly drawn) classes.
@@ -879,14 +882,14 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         return self.n_clusters
 
     def _validate_training_data(self, X, y, first_fit, classes):
-        X, labels = super()._validate_training_data(X, y, first_fit, classes)
+        X, labels, classes = super()._validate_training_data(X, y, first_fit, classes)
         # Only a model being built needs a sample per cluster (as MiniBatchKMeans):
         # later partial_fit chunks may be small.
         if first_fit and self.n_clusters > len(X):
             raise ValueError(
                 f"n_clusters={self.n_clusters} is more than the {len(X)} samples to cluster."
             )
-        return X, labels
+        return X, labels, classes
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

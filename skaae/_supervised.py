@@ -448,8 +448,8 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
             )
         return y
 
-    def _check_training_data(self, X, labels):
-        self._check_two_classes()
+    def _check_training_data(self, X, labels, classes):
+        self._check_two_classes(classes)
 
     def _class_indices(self, y, n_samples, method):
         check_is_fitted(self)
@@ -459,7 +459,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
                 f"one per row, from classes_={self.classes_!r}."
             )
         y = labels_per_row(y, n_samples)
-        indices = self._encode_labels(y, self.classes_)
+        indices, _ = self._encode_labels(y, self.classes_)
         if np.any(indices == UNLABELED):
             raise ValueError(
                 f"y contains {UNLABELED}, which is not a class; known classes are "
