@@ -69,15 +69,16 @@ X_train, X_test, y_train, y_test = train_test_split(
 # Fit the autoencoder on the clothes
 # ----------------------------------
 # ``input_shape`` makes the encoder and decoder convolutional; the binary
-# cross-entropy suits pixels in [0, 1]. A lower generator learning rate helps
-# a convolutional encoder in a short run (see the user guide).
+# cross-entropy suits pixels in [0, 1]. A lower adversarial weight (the
+# generator step's learning rate is learning_rate_init * adversarial_weight)
+# helps a convolutional encoder in a short run (see the user guide).
 aae = AdversarialAutoencoder(
     n_components=16,
     input_shape=(1, 28, 28),
     conv_channels=(16, 32, 64),
     hidden_layer_sizes=(256,),
     reconstruction_loss="bce",
-    generator_learning_rate=2e-4,
+    adversarial_weight=0.2,
     max_epochs=4,
     device="cpu",
     random_state=0,

@@ -12,7 +12,6 @@ from torch.nn import functional as F
 from ._attributes import attributes_to_codes, check_requested_attributes
 from ._base import UNLABELED, BaseAAE, labels_per_row
 from ._losses import attribute_loss, discriminator_loss, generator_loss, reconstruction_error
-from ._engine import Step
 from .networks import Decoder, Encoder
 from .priors import make_prior
 
@@ -80,7 +79,8 @@ class AdversarialAutoencoder(BaseAAE):
         rate instead, as a loss weight does under plain gradient descent:
         ``adversarial_weight=0.1`` makes the generator's updates ten times
         smaller. A weight of 0 leaves its phase out: ``adversarial_weight=0``
-        gives a plain autoencoder.
+        gives a plain autoencoder, and ``discriminator_weight=0`` leaves out the
+        generator step too (it would train against an untrained critic).
     attribute_weight : float, default=0.1
         Weight of the attribute regularisation (Pati & Lerch, 2020) relative to
         the reconstruction loss, active only when ``fit`` gets ``attributes``:
@@ -96,9 +96,11 @@ class AdversarialAutoencoder(BaseAAE):
         authors' code default; 10 orders the code as well but follows the
         requested attributes less closely in ``sample``.
     learning_rate_init : float, default=1e-3
-        Adam learning rate of every step unless set per step below.
+        Adam learning rate of every step, times the step's weight.
     reconstruction_learning_rate, discriminator_learning_rate, generator_learning_rate : \
-            float, default=None
+            float, default="deprecated"
+        Deprecated in 0.2, removed in 0.3: set the phase's weight instead
+        (user guide: "One knob per phase").
     beta_1, beta_2 : float, default=0.5, 0.999
         Adam's moment decay rates.
     batch_size : int, default=100
@@ -213,9 +215,9 @@ class AdversarialAutoencoder(BaseAAE):
         attribute_weight=0.1,
         attribute_delta=1.0,
         learning_rate_init=1e-3,
-        reconstruction_learning_rate=None,
-        discriminator_learning_rate=None,
-        generator_learning_rate=None,
+        reconstruction_learning_rate="deprecated",
+        discriminator_learning_rate="deprecated",
+        generator_learning_rate="deprecated",
         beta_1=0.5,
         beta_2=0.999,
         batch_size=100,
@@ -447,7 +449,6 @@ class AdversarialAutoencoder(BaseAAE):
 
     def _make_steps(self, networks):
         decoder, discriminator = networks["decoder"], networks["discriminator"]
-        lr = self.learning_rate_init
 
         def reconstruction(batch):
             logits = decoder(self._decoder_input(self._training_code(batch, networks), batch))
@@ -485,28 +486,13 @@ class AdversarialAutoencoder(BaseAAE):
                 noise=self.discriminator_noise, generator=batch.generator,
             )
 
-        steps = [
-            Step(
-                "reconstruction", ("encoder", "decoder"), reconstruction,
-                self.reconstruction_learning_rate or lr, self.reconstruction_weight,
-                advice="Try a lower reconstruction_learning_rate or learning_rate_init.",
-            ),
-            Step(
-                "discriminator", ("discriminator",), discriminator_step,
-                self.discriminator_learning_rate or lr, self.discriminator_weight,
-                advice="Try a lower discriminator_learning_rate or discriminator_weight.",
+        return [
+            self._phase_step("reconstruction", ("encoder", "decoder"), reconstruction),
+            self._phase_step("discriminator", ("discriminator",), discriminator_step),
+            self._phase_step(
+                "generator", ("encoder",), generator_step, frozen=("discriminator",)
             ),
         ]
-        if self.adversarial_weight > 0:
-            steps.append(
-                Step(
-                    "generator", ("encoder",), generator_step,
-                    self.generator_learning_rate or lr, self.adversarial_weight,
-                    advice="Try a lower generator_learning_rate or adversarial_weight.",
-                    frozen=("discriminator",),
-                )
-            )
-        return steps
 
     def _reconstruct_logits(self, x):
         return self._networks["decoder"](self._networks["encoder"].posterior_mean(x))

@@ -16,7 +16,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import assert_all_finite, check_array, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Hidden, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_consistent_length, column_or_1d, check_is_fitted, validate_data
 
@@ -26,7 +26,7 @@ from ._checkpoint import (
 )
 from ._data import MappedRows, is_memory_mapped, take_rows, value_range
 from ._distributed import data_parallel, rank_device
-from ._engine import EarlyStopping, TrainingDivergedError, TrainingEngine, WeightAveraging
+from ._engine import EarlyStopping, Step, TrainingDivergedError, TrainingEngine, WeightAveraging
 from ._losses import reconstruction_error
 from .networks import (
     ACTIVATIONS, build_body, init_parameters, make_conv_decoder, make_conv_encoder, make_mlp,
@@ -39,6 +39,23 @@ from .priors import PRIOR_NAMES, Prior
 INFERENCE_BATCH_SIZE = 256
 
 UNLABELED = -1
+
+#: The training phases: the name of each step (in ``history_``, progress output
+#: and errors), the loss weight that is its one knob (the step runs at
+#: ``learning_rate_init * weight``; 0 leaves it out), and the learning-rate
+#: parameter deprecated in 0.2 in its favour.
+PHASES = {
+    "reconstruction": ("reconstruction_weight", "reconstruction_learning_rate"),
+    "discriminator": ("discriminator_weight", "discriminator_learning_rate"),
+    # The encoder's adversarial step, named for its role in the GAN game.
+    "generator": ("adversarial_weight", "generator_learning_rate"),
+    "classification": ("classification_weight", "classification_learning_rate"),
+    "neighbors": ("neighbor_weight", None),
+    "consistency": ("consistency_weight", None),
+}
+
+#: The deprecated per-phase learning rates accept a rate (or None, their old default).
+_DEPRECATED_RATE = [Interval(Real, 0, None, closed="neither"), None, Hidden(StrOptions({"deprecated"}))]
 
 
 def _is_dask_ml_placeholder(y):
@@ -220,9 +237,9 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "adversarial_weight": [Interval(Real, 0, None, closed="left")],
         "discriminator_weight": [Interval(Real, 0, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "reconstruction_learning_rate": [None, Interval(Real, 0, None, closed="neither")],
-        "discriminator_learning_rate": [None, Interval(Real, 0, None, closed="neither")],
-        "generator_learning_rate": [None, Interval(Real, 0, None, closed="neither")],
+        "reconstruction_learning_rate": _DEPRECATED_RATE,
+        "discriminator_learning_rate": _DEPRECATED_RATE,
+        "generator_learning_rate": _DEPRECATED_RATE,
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -434,6 +451,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if incremental and (_is_dask_ml_placeholder(y) or self._labels_nothing_new(y, classes)):
             y = None
         first_fit = not ((self.warm_start or incremental) and hasattr(self, "encoder_"))
+        self._warn_deprecated_rates()
         # The fit runs on a copy, which the estimator takes over only once
         # training has succeeded (as KMeans assigns its fitted attributes at its
         # end): a failed fit leaves it as it was, unfitted or fitted, with nothing
@@ -715,9 +733,45 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _check_training_data(self, X, labels, classes):
         """Raise when the data or labels do not fit the model (hook for subclasses)."""
 
+    def _phase_rate(self, phase):
+        """The learning rate a phase's step is built with, before its weight scales it."""
+        rate_name = PHASES[phase][1]
+        rate = getattr(self, rate_name, None) if rate_name else None
+        return self.learning_rate_init if rate is None or isinstance(rate, str) else rate
+
+    def _warn_deprecated_rates(self):
+        for phase, (weight_name, rate_name) in PHASES.items():
+            rate = getattr(self, rate_name, None) if rate_name else None
+            if rate is None or isinstance(rate, str):
+                continue
+            same = getattr(self, weight_name) * rate / self.learning_rate_init
+            warnings.warn(
+                f"{rate_name} is deprecated in 0.2 and will be removed in 0.3; use "
+                f"{weight_name} (the step runs at learning_rate_init * {weight_name}): "
+                f"{weight_name}={same:.6g} gives the {phase} step the same learning rate.",
+                FutureWarning,
+            )
+
+    def _phase_step(self, phase, networks, loss, frozen=()):
+        """The :class:`~skaae._engine.Step` of ``phase`` (a key of ``PHASES``):
+        its name, knob and advice are the same in every model."""
+        weight_name = PHASES[phase][0]
+        return Step(
+            phase, networks, loss, self._phase_rate(phase), getattr(self, weight_name),
+            advice=f"Try a lower {weight_name} or learning_rate_init.", frozen=frozen,
+        )
+
     def _active_steps(self, networks):
-        """The model's steps, less those whose weight is 0: a weight of 0 turns its step off."""
-        steps = [step for step in self._make_steps(networks) if step.weight > 0]
+        """The model's steps, less those whose weight is 0: a weight of 0 turns its step off.
+
+        ``discriminator_weight=0`` also leaves the generator step out: against a
+        discriminator that never learns, the encoder's adversarial step would
+        chase a fixed random function. It turns the regularisation off.
+        """
+        steps = [
+            step for step in self._make_steps(networks)
+            if step.weight > 0 and not (step.name == "generator" and self.discriminator_weight == 0)
+        ]
         if not steps:
             raise ValueError(
                 "Every step has a weight of 0, so fit would train nothing; give at least "

@@ -20,8 +20,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from ._base import UNLABELED, BaseAAE, _is_dask_ml_placeholder, labels_per_row
-from ._engine import Step
+from ._base import _DEPRECATED_RATE, UNLABELED, BaseAAE, _is_dask_ml_placeholder, labels_per_row
 from ._losses import (
     discriminator_loss,
     generator_loss,
@@ -105,10 +104,15 @@ _SHARED_PARAMETERS = """
         Weights of the reconstruction, generator (both codes) and discriminator
         phases. Each phase has its own Adam optimizer, which would undo a
         constant factor on its loss, so a weight scales the phase's learning
-        rate instead, as a loss weight does under plain gradient descent.
+        rate instead, as a loss weight does under plain gradient descent. A
+        weight of 0 leaves its step out; ``discriminator_weight=0`` leaves the
+        generator step out too (it would train against an untrained critic).
     learning_rate_init : float, default={learning_rate}
+        Adam learning rate of every step, times the step's weight.
     reconstruction_learning_rate, discriminator_learning_rate, generator_learning_rate : \
-            float, default=None
+            float, default="deprecated"
+        Deprecated in 0.2, removed in 0.3: set the phase's weight instead
+        (user guide: "One knob per phase").
     beta_1, beta_2 : float, default=0.5, 0.999
     batch_size : int, default=100
     max_epochs : int, default={max_epochs}
@@ -213,7 +217,6 @@ class _CategoricalAAE(BaseAAE):
         category_critic = networks["category_discriminator"]
         style_critic = networks["style_discriminator"]
         n_categories = self._n_categories
-        lr = self.learning_rate_init
 
         def reconstruction(batch):
             logits, style = self._split(self._training_code(batch, networks))
@@ -280,43 +283,14 @@ class _CategoricalAAE(BaseAAE):
         trained_by_reconstruction = ("encoder", "decoder") + (
             () if self.head_distance is None else ("cluster_heads",)
         )
-        steps = [
-            Step(
-                "reconstruction", trained_by_reconstruction, reconstruction,
-                self.reconstruction_learning_rate or lr, self.reconstruction_weight,
-                advice="Try a lower reconstruction_learning_rate or learning_rate_init.",
-            ),
-            Step(
-                "discriminator", ("category_discriminator", "style_discriminator"),
-                discriminators, self.discriminator_learning_rate or lr, self.discriminator_weight,
-                advice="Try a lower discriminator_learning_rate or discriminator_weight.",
-            ),
+        critics = ("category_discriminator", "style_discriminator")
+        return [
+            self._phase_step("reconstruction", trained_by_reconstruction, reconstruction),
+            self._phase_step("discriminator", critics, discriminators),
+            self._phase_step("generator", ("encoder",), generator, frozen=critics),
+            self._phase_step("neighbors", ("encoder",), neighbors),
+            self._phase_step("consistency", ("encoder",), consistency),
         ]
-        if self.adversarial_weight > 0:
-            steps.append(
-                Step(
-                    "generator", ("encoder",), generator,
-                    self.generator_learning_rate or lr, self.adversarial_weight,
-                    advice="Try a lower generator_learning_rate or adversarial_weight.",
-                    frozen=("category_discriminator", "style_discriminator"),
-                )
-            )
-        if self.neighbor_weight > 0:
-            steps.append(
-                Step(
-                    "neighbors", ("encoder",), neighbors, lr, self.neighbor_weight,
-                    advice="Try a lower neighbor_weight.",
-                )
-            )
-        if self.consistency_weight > 0:
-            steps.append(
-                Step(
-                    "consistency", ("encoder",), consistency,
-                    lr, self.consistency_weight,
-                    advice="Try a lower consistency_weight or consistency_radius.",
-                )
-            )
-        return steps
 
     def _add_training_tensors(self, data):
         if self.neighbor_weight > 0:
@@ -432,8 +406,9 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     classification_weight : float, default=1.0
         Weight of the classification phase (the cross-entropy on labeled
         mini-batches); like the other weights it scales the phase's learning rate.
-    classification_learning_rate : float, default=None
-        Learning rate of the classification step (default ``learning_rate_init``).
+    classification_learning_rate : float, default="deprecated"
+        Deprecated in 0.2, removed in 0.3: set ``classification_weight``
+        (the step runs at ``learning_rate_init * classification_weight``).
     labeled_batch_size : int, default=None
         Labeled samples per classification step (default ``batch_size``), drawn
         with replacement so that a few labels serve every step.
@@ -465,7 +440,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     _parameter_constraints: dict = {
         **_CategoricalAAE._parameter_constraints,
         "classification_weight": [Interval(Real, 0, None, closed="left")],
-        "classification_learning_rate": [None, Interval(Real, 0, None, closed="neither")],
+        "classification_learning_rate": _DEPRECATED_RATE,
         "labeled_batch_size": [None, Interval(Integral, 1, None, closed="left")],
     }
 
@@ -494,10 +469,10 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         discriminator_weight=1.0,
         classification_weight=1.0,
         learning_rate_init=1e-3,
-        reconstruction_learning_rate=None,
-        discriminator_learning_rate=None,
-        generator_learning_rate=None,
-        classification_learning_rate=None,
+        reconstruction_learning_rate="deprecated",
+        discriminator_learning_rate="deprecated",
+        generator_learning_rate="deprecated",
+        classification_learning_rate="deprecated",
         beta_1=0.5,
         beta_2=0.999,
         batch_size=100,
@@ -666,15 +641,8 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
             )
             return F.cross_entropy(logits.float(), labeled["labeled_y"][rows])
 
-        if self.classification_weight > 0 and self._classify_this_call:
-            steps.append(
-                Step(
-                    "classification", ("encoder",), classification,
-                    self.classification_learning_rate or self.learning_rate_init,
-                    self.classification_weight,
-                    advice="Try a lower classification_learning_rate or classification_weight.",
-                )
-            )
+        if self._classify_this_call:
+            steps.append(self._phase_step("classification", ("encoder",), classification))
         return steps
 
     def predict_proba(self, X):
@@ -812,9 +780,9 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         adversarial_weight=1.0,
         discriminator_weight=1.0,
         learning_rate_init=2e-3,
-        reconstruction_learning_rate=None,
-        discriminator_learning_rate=None,
-        generator_learning_rate=None,
+        reconstruction_learning_rate="deprecated",
+        discriminator_learning_rate="deprecated",
+        generator_learning_rate="deprecated",
         beta_1=0.5,
         beta_2=0.999,
         batch_size=100,

@@ -95,9 +95,11 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         authors' code default; 10 orders the code as well but follows the
         requested attributes less closely in ``sample``.
     learning_rate_init : float, default=1e-3
-        Adam learning rate of every step unless set per step below.
+        Adam learning rate of every step, times the step's weight.
     reconstruction_learning_rate, discriminator_learning_rate, generator_learning_rate : \
-            float, default=None
+            float, default="deprecated"
+        Deprecated in 0.2, removed in 0.3: set the phase's weight instead
+        (user guide: "One knob per phase").
     beta_1, beta_2 : float, default=0.5, 0.999
         Adam's moment decay rates.
     batch_size : int, default=100
@@ -215,9 +217,9 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         attribute_weight=0.1,
         attribute_delta=1.0,
         learning_rate_init=1e-3,
-        reconstruction_learning_rate=None,
-        discriminator_learning_rate=None,
-        generator_learning_rate=None,
+        reconstruction_learning_rate="deprecated",
+        discriminator_learning_rate="deprecated",
+        generator_learning_rate="deprecated",
         beta_1=0.5,
         beta_2=0.999,
         batch_size=100,

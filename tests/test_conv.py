@@ -178,7 +178,7 @@ def test_conv_autoencoder_learns_digits():
         hidden_layer_sizes=(64,), discriminator_hidden_layer_sizes=(32,),
         # The adversarial game slows the deeper conv encoder's first epochs;
         # a gentler generator keeps this short run informative.
-        generator_learning_rate=2e-4,
+        adversarial_weight=0.2,
         max_epochs=6, batch_size=20, device="cpu", random_state=2,
     ).fit(X)
     error = -model.score(X)

@@ -72,3 +72,30 @@ def test_a_phase_weight_scales_that_phase_updates():
     assert rates == pytest.approx({"reconstruction": 2e-3, "discriminator": 5e-4, "generator": 1e-4})
     plain = AdversarialAutoencoder(**params).fit(X)
     assert not np.allclose(weighted.transform(X), plain.transform(X))
+
+
+def test_a_deprecated_phase_learning_rate_warns_and_acts_as_its_weight():
+    # One knob per phase: a per-phase learning rate is the weight that gives
+    # the same step size, so both fits train the same model.
+    X = np.random.RandomState(0).rand(120, 6)
+    params = dict(
+        hidden_layer_sizes=(16,), discriminator_hidden_layer_sizes=(16,), max_epochs=2,
+        learning_rate_init=1e-3, device="cpu", random_state=0,
+    )
+    with pytest.warns(FutureWarning, match="generator_learning_rate is deprecated in 0.2.*adversarial_weight=0.2"):
+        old = AdversarialAutoencoder(generator_learning_rate=2e-4, **params).fit(X)
+    new = AdversarialAutoencoder(adversarial_weight=0.2, **params).fit(X)
+    np.testing.assert_array_equal(old.transform(X), new.transform(X))
+    assert old.history_[-1]["generator"] == new.history_[-1]["generator"]
+
+
+def test_a_discriminator_weight_of_zero_turns_the_regularisation_off():
+    # Without a trained discriminator the generator step would chase a fixed
+    # random critic: neither step runs, and no optimizer is made for them.
+    X = np.random.RandomState(0).rand(120, 6)
+    model = AdversarialAutoencoder(
+        hidden_layer_sizes=(16,), discriminator_hidden_layer_sizes=(16,), max_epochs=1,
+        discriminator_weight=0.0, device="cpu", random_state=0,
+    ).fit(X)
+    assert set(model.history_[0]) == {"epoch", "reconstruction", "duration"}
+    assert set(model._optimizers) == {"reconstruction"}
