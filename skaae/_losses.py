@@ -110,6 +110,19 @@ def virtual_adversarial_loss(logits_of, x, *, radius, generator):
     )
 
 
+def mixed_cross_entropy(logits, targets, partner_targets, share):
+    """Cross-entropy of blended samples against their blended one-hot targets.
+
+    Row ``i`` blends its own sample (weight ``1 - share[i]``) with a partner
+    (weight ``share[i]``); the loss mixes the two targets' cross-entropies with
+    the same weights, which is the cross-entropy against the blended one-hot.
+    """
+    log_proba = F.log_softmax(logits.float(), dim=1)
+    own = log_proba.gather(1, targets[:, None]).squeeze(1)
+    partner = log_proba.gather(1, partner_targets[:, None]).squeeze(1)
+    return -((1 - share) * own + share * partner).mean()
+
+
 def neighbor_agreement_loss(logits, neighbor_logits, *, balance=5.0):
     """Minus the log-probability that a sample and its neighbour fall in the same category,
     plus ``balance`` times the categories' imbalance in the mini-batch.

@@ -24,6 +24,7 @@ from ._base import _DEPRECATED_RATE, UNLABELED, BaseAAE, _is_dask_ml_placeholder
 from ._losses import (
     discriminator_loss,
     generator_loss,
+    mixed_cross_entropy,
     neighbor_agreement_loss,
     reconstruction_error,
     virtual_adversarial_loss,
@@ -412,6 +413,15 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     labeled_batch_size : int, default=None
         Labeled samples per classification step (default ``batch_size``), drawn
         with replacement so that a few labels serve every step.
+    label_mixup : float, default=0.0
+        Mixup (Zhang et al., 2018) in the classification step: each labeled
+        sample is blended with another labeled sample, which takes a share
+        drawn uniformly from ``[0, label_mixup]`` of the input and of the
+        target. With a few labels the step otherwise drives its loss to zero
+        on them within a few epochs and stops teaching the class code
+        anything; blends keep it learning about the space between them.
+        ``0.5`` draws shares from the whole range (mixup with ``alpha=1``);
+        ``0`` trains on the labeled samples as they are.
 
     Attributes
     ----------
@@ -442,6 +452,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         "classification_weight": [Interval(Real, 0, None, closed="left")],
         "classification_learning_rate": _DEPRECATED_RATE,
         "labeled_batch_size": [None, Interval(Integral, 1, None, closed="left")],
+        "label_mixup": [Interval(Real, 0, 0.5, closed="both")],
     }
 
     def __init__(
@@ -477,6 +488,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         beta_2=0.999,
         batch_size=100,
         labeled_batch_size=None,
+        label_mixup=0.0,
         max_epochs=100,
         early_stopping=False,
         validation_fraction=0.1,
@@ -523,6 +535,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         self.beta_2 = beta_2
         self.batch_size = batch_size
         self.labeled_batch_size = labeled_batch_size
+        self.label_mixup = label_mixup
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -636,10 +649,22 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
                 generator=batch.generator,
                 device=labeled["labeled_y"].device,
             )
-            logits, _ = self._split(
-                encoder(self._noisy_input(labeled["labeled_x"][rows], batch.generator))
+            x, y = labeled["labeled_x"][rows], labeled["labeled_y"][rows]
+            if self.label_mixup == 0:
+                logits, _ = self._split(encoder(self._noisy_input(x, batch.generator)))
+                return F.cross_entropy(logits.float(), y)
+            partners = torch.randint(
+                len(labeled["labeled_y"]), (len(rows),), generator=batch.generator,
+                device=rows.device,
             )
-            return F.cross_entropy(logits.float(), labeled["labeled_y"][rows])
+            share = self.label_mixup * torch.rand(
+                (len(rows), 1), generator=batch.generator, device=x.device
+            )
+            blended = (1 - share) * x + share * labeled["labeled_x"][partners]
+            logits, _ = self._split(encoder(self._noisy_input(blended, batch.generator)))
+            return mixed_cross_entropy(
+                logits, y, labeled["labeled_y"][partners], share.squeeze(1)
+            )
 
         if self._classify_this_call:
             steps.append(self._phase_step("classification", ("encoder",), classification))
