@@ -4,12 +4,14 @@ Times one ``AdversarialAutoencoder`` fit (encoder 784-1000-1000-z, mirrored
 decoder, discriminator z-1000-1000-1, batch 500, float32: a model where
 compute outweighs the gradient all-reduce) launched with
 ``python -m torch.distributed.run`` on one rank, then on ``--ranks`` ranks, each
-rank with one thread, gloo on the loopback. Every rank fits the same data; the
-ranks split each mini-batch of 500 rows between them.
+rank with one thread, gloo on the loopback (the gradients summed through shared
+memory, as skaae does when every rank is on one machine). Every rank fits the
+same data; the ranks split each mini-batch of 500 rows between them.
 
-It prints the machine, one row per run (fit time measured by rank 0 between
-two barriers, the epochs after the first, samples/s, the training score and
-whether every rank ended with bit-identical weights), the speed-up of the
+It prints the machine, one row per run (the gradient reduction used, fit time
+measured by rank 0 between two barriers, the epochs after the first,
+samples/s, the training score and whether every rank ended with
+bit-identical weights), the speed-up of the
 fit time and that of the epochs after the first (the steady rate, without
 start-up). Data: the first ``--n-samples`` rows of Fashion-MNIST when installed
 (``apt-get install dataset-fashion-mnist``), else uniform noise of that shape.
@@ -62,8 +64,14 @@ def worker(args):
 
     from skaae import AdversarialAutoencoder
 
+    import skaae._base
+
     torch.set_num_threads(1)
     dist.init_process_group("gloo")
+    # Which gradient reduction the fit chose (shared memory or gloo's all-reduce).
+    made = []
+    make = skaae._base.data_parallel
+    skaae._base.data_parallel = lambda device: made.append(make(device)) or made[-1]
     X, _ = load_data(args)
     model = AdversarialAutoencoder(
         n_components=args.n_components, hidden_layer_sizes=HIDDEN,
@@ -91,6 +99,7 @@ def worker(args):
                 "later_epochs": float(np.mean(durations[1:])) if len(durations) > 1 else None,
                 "score": model.score(X[:2000]),
                 "identical": len(set(digests)) == 1,
+                "reduction": getattr(made[-1], "reduction", None) or "-",
             }, file)
     dist.destroy_process_group()
 
@@ -145,20 +154,23 @@ def main():
     print(f"Data: {args.n_samples} x 784 rows of {source}; AdversarialAutoencoder 784-"
           f"{'-'.join(map(str, HIDDEN))}-{args.n_components}, discriminator "
           f"{args.n_components}-{'-'.join(map(str, HIDDEN))}-1, batch {args.batch_size}, "
-          f"{args.epochs} epoch(s), float32; one thread per rank, gloo on 127.0.0.1")
+          f"{args.epochs} epoch(s), float32; one thread per rank, gloo on 127.0.0.1 "
+          "(gradients through shared memory where every rank is on this machine)")
     print()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for n_ranks in (1, args.ranks):
             rows.append(launch(args, n_ranks, os.path.join(folder, f"{n_ranks}.json")))
-    print("| ranks | threads per rank | fit (s) | epochs after the first (s each) | "
-          "samples/s | training score | weights identical on all ranks |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| ranks | threads per rank | gradient reduction | fit (s) | "
+          "epochs after the first (s each) | samples/s | training score | "
+          "weights identical on all ranks |")
+    print("| ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |")
     for row in rows:
         later = "-" if row["later_epochs"] is None else f"{row['later_epochs']:.2f}"
         speed = args.n_samples * args.epochs / row["seconds"]
-        print(f"| {row['ranks']} | {row['threads']} | {row['seconds']:.2f} | {later} | "
-              f"{speed:,.0f} | {row['score']:.5f} | {'yes' if row['identical'] else 'NO'} |")
+        print(f"| {row['ranks']} | {row['threads']} | {row['reduction']} | "
+              f"{row['seconds']:.2f} | {later} | {speed:,.0f} | {row['score']:.5f} | "
+              f"{'yes' if row['identical'] else 'NO'} |")
     ratio = rows[0]["seconds"] / rows[1]["seconds"]
     print()
     print(f"Speed-up of {args.ranks} ranks over 1 (fit time): {ratio:.2f}x "

@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import torch
 
+import skaae._base as base
 from skaae.priors import Prior
 
 # Small enough for two ranks on two cores in seconds; the tests import these.
@@ -121,9 +122,33 @@ def main(out_dir):
     dist.init_process_group()
     rank = dist.get_rank()
     X, y, _ = data()
+    # Which gradient reduction each fit's DataParallel chose.
+    made = []
+    make = base.data_parallel
+
+    def recording(device):
+        made.append(make(device))
+        return made[-1]
+
+    base.data_parallel = recording
     for name, (model, args) in cases().items():
         model.fit(*args)
-        torch.save(summary(model, X), os.path.join(out_dir, f"{name}-{rank}.pt"))
+        torch.save(
+            {**summary(model, X), "reduction": made[-1].reduction},
+            os.path.join(out_dir, f"{name}-{rank}.pt"),
+        )
+
+    # The same exact fit through gloo's all-reduce: a LOCAL_WORLD_SIZE other
+    # than the world size says the ranks are not all on one machine.
+    local_world_size = os.environ["LOCAL_WORLD_SIZE"]
+    os.environ["LOCAL_WORLD_SIZE"] = "1"
+    model, args = cases()["exact_uneven"]
+    model.fit(*args)
+    os.environ["LOCAL_WORLD_SIZE"] = local_world_size
+    torch.save(
+        {**summary(model, X), "reduction": made[-1].reduction},
+        os.path.join(out_dir, f"all_reduce-{rank}.pt"),
+    )
 
     # A fit that ends after its second epoch (as if killed), then resumed from
     # its checkpoint, against the same fit uninterrupted.

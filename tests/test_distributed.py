@@ -111,6 +111,25 @@ def test_two_ranks_compute_what_one_process_computes(two_ranks, case):
             assert got[name] == pytest.approx(want[name], rel=1e-5)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="the shared-memory reduction needs POSIX")
+def test_ranks_on_one_machine_reduce_through_shared_memory(two_ranks):
+    for rank in (0, 1):
+        assert {two_ranks(case, rank)["reduction"] for case in CASES} == {"shared_memory"}
+
+
+def test_ranks_on_several_machines_reduce_with_the_process_group(two_ranks):
+    # Told that the ranks are not all local, they all-reduce with gloo, and
+    # get the shared-memory fit's weights bit for bit (two float32 addends
+    # sum alike in either order).
+    for rank in (0, 1):
+        fallback = two_ranks("all_reduce", rank)
+        assert fallback["reduction"] == "all_reduce"
+        _assert_same_weights(fallback["state"], two_ranks("exact_uneven", rank)["state"])
+        assert fallback["history"][-1]["reconstruction"] == pytest.approx(
+            two_ranks("exact_uneven", rank)["history"][-1]["reconstruction"], abs=0
+        )
+
+
 def test_two_ranks_reach_the_quality_of_one_process(two_ranks):
     X, y, _ = worker.data()
     model, args = worker.cases()["autoencoder"]
