@@ -413,7 +413,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     labeled_batch_size : int, default=None
         Labeled samples per classification step (default ``batch_size``), drawn
         with replacement so that a few labels serve every step.
-    label_mixup : float, default=0.0
+    label_mixup : float, default=0.5
         Mixup (Zhang et al., 2018) in the classification step: each labeled
         sample is blended with another labeled sample, which takes a share
         drawn uniformly from ``[0, label_mixup]`` of the input and of the
@@ -488,7 +488,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         beta_2=0.999,
         batch_size=100,
         labeled_batch_size=None,
-        label_mixup=0.0,
+        label_mixup=0.5,
         max_epochs=100,
         early_stopping=False,
         validation_fraction=0.1,
