@@ -53,6 +53,10 @@ def fingerprint(estimator, arrays, n_iter_before, device):
             continue
         if isinstance(value, np.generic):
             value = value.item()
+        if isinstance(value, str) and value == "deprecated":
+            # A deprecated per-phase learning rate left unset means what None
+            # meant before it was deprecated: checkpoints of that time resume.
+            value = None
         plain = value is None or isinstance(value, (bool, int, float, str, tuple, list, Prior))
         params[name] = repr(value) if plain else type(value).__name__
     digest = hashlib.sha256()

@@ -200,3 +200,19 @@ def test_checkpoint_files_get_the_usual_permissions(digits, tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_an_unset_deprecated_learning_rate_matches_a_checkpoint_that_stored_none(
+    digits, tmp_path
+):
+    # Checkpoints written before the per-phase learning rates were deprecated
+    # stored None for them; the default "deprecated" means the same.
+    X, _ = digits
+    path = tmp_path / "fit.ckpt"
+    first = AdversarialAutoencoder(max_epochs=1, checkpoint=path, **SMALL).fit(X[:200])
+    state = torch.load(path, weights_only=True)
+    assert state["fingerprint"]["params"]["generator_learning_rate"] == "None"
+    resumed = AdversarialAutoencoder(
+        max_epochs=1, checkpoint=path, generator_learning_rate=None, **SMALL
+    ).fit(X[:200])
+    np.testing.assert_array_equal(first.transform(X[:50]), resumed.transform(X[:50]))
