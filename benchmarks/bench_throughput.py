@@ -355,7 +355,7 @@ def bound_section(n_features, ceilings, flops_per_sample, achieved):
         return [t for n_in, n_out in part for t in (torch.randn(n_out, n_in), torch.randn(n_out))]
     encoder, decoder, critic = (layer_tensors(shapes[i : i + 3]) for i in (0, 3, 6))
     # The skaae AAE's phases: reconstruction updates encoder and decoder, the
-    # discriminator step the critic, the generator step the encoder.
+    # discriminator step the critic, the adversarial step the encoder.
     updated = [encoder + decoder, critic, encoder]
     optimizers, gradients = [], []
     for group in updated:
@@ -366,7 +366,7 @@ def bound_section(n_features, ceilings, flops_per_sample, achieved):
         gradients.append([torch.randn_like(t, dtype=torch.bfloat16) for t in group])
     # Weights each phase reads after their last update: encoder and decoder
     # (reconstruction); the encoder again, for a fresh code, and the critic
-    # (discriminator step); the critic again, after its update (generator step).
+    # (discriminator step); the critic again, after its update (adversarial step).
     read = [encoder + decoder, encoder + critic, critic]
 
     def adam():

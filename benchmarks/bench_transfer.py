@@ -182,7 +182,7 @@ def make_aae(args, input_shape, max_epochs, seed):
     network = {"hidden_layer_sizes": (512, 512)} if args.network == "mlp" else {
         "input_shape": input_shape, "hidden_layer_sizes": (256,),
         # the user guide's advice for short convolutional runs
-        "adversarial_weight": 0.2,  # a generator learning rate of 2e-4
+        "adversarial_weight": 0.2,  # an adversarial learning rate of 2e-4
     }
     return AdversarialAutoencoder(
         n_components=args.n_components, reconstruction_loss="bce", max_epochs=max_epochs,

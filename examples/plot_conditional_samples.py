@@ -44,7 +44,7 @@ model = SupervisedAAE(
 # Training curves
 # ---------------
 # One line per optimisation step, each epoch's mean loss. The reconstruction
-# error falls; the discriminator and generator losses settle near
+# error falls; the discriminator and adversarial losses settle near
 # ``2 log 2`` and ``log 2`` when the discriminator can no longer tell the
 # style codes from draws of the prior.
 plot_history(model, title="SupervisedAAE on digits")

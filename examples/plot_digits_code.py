@@ -54,7 +54,7 @@ last = gaussian.history_[-1]
 print(
     f"{gaussian.n_iter_} epochs; last epoch's losses: reconstruction "
     f"{last['reconstruction']:.4f}, discriminator {last['discriminator']:.3f}, "
-    f"generator {last['generator']:.3f}"
+    f"adversarial {last['adversarial']:.3f}"
 )
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 5.5))

@@ -67,7 +67,7 @@ def results_table(search, params):
 # Supervised search: accuracy of a pipeline
 # -----------------------------------------
 # Parameters of a pipeline step are addressed as ``<step>__<parameter>``.
-# ``adversarial_weight`` scales the generator loss that pulls the code
+# ``adversarial_weight`` scales the adversarial step that pulls the code
 # towards the prior; ``n_components`` is the size of the code.
 pipeline = Pipeline(
     [

@@ -70,7 +70,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 # ----------------------------------
 # ``input_shape`` makes the encoder and decoder convolutional; the binary
 # cross-entropy suits pixels in [0, 1]. A lower adversarial weight (the
-# generator step's learning rate is learning_rate_init * adversarial_weight)
+# adversarial step's learning rate is learning_rate_init * adversarial_weight)
 # helps a convolutional encoder in a short run (see the user guide).
 aae = AdversarialAutoencoder(
     n_components=16,

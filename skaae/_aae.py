@@ -24,7 +24,7 @@ class AdversarialAutoencoder(BaseAAE):
     the encoder to produce codes that look like those draws (Makhzani et al.,
     2016). Every mini-batch runs the paper's phases: a reconstruction step
     (encoder and decoder), then a regularisation phase: a discriminator step on
-    prior draws against codes, and a generator step on the encoder.
+    prior draws against codes, and an adversarial step on the encoder.
 
     With labels (``fit(X, y)``, ``-1`` for unlabeled samples) the discriminator
     also sees the one-hot label (one extra column for "unlabeled") and a
@@ -73,14 +73,14 @@ class AdversarialAutoencoder(BaseAAE):
         ``"auto"`` picks ``"bce"`` when every value of ``X`` lies in [0, 1] and
         ``"mse"`` otherwise; ``reconstruction_loss_`` holds the choice.
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
-        Weights of the reconstruction, generator (encoder) and discriminator
+        Weights of the reconstruction, adversarial (encoder) and discriminator
         phases. Each phase has its own Adam optimizer, which would undo a
         constant factor on its loss, so a weight scales the phase's learning
         rate instead, as a loss weight does under plain gradient descent:
-        ``adversarial_weight=0.1`` makes the generator's updates ten times
-        smaller. A weight of 0 leaves its phase out: ``adversarial_weight=0``
+        ``adversarial_weight=0.1`` makes the adversarial step's updates ten
+        times smaller. A weight of 0 leaves its phase out: ``adversarial_weight=0``
         gives a plain autoencoder, and ``discriminator_weight=0`` leaves out the
-        generator step too (it would train against an untrained critic).
+        adversarial step too (it would train against an untrained critic).
     attribute_weight : float, default=0.1
         Weight of the attribute regularisation (Pati & Lerch, 2020) relative to
         the reconstruction loss, active only when ``fit`` gets ``attributes``:
@@ -478,7 +478,7 @@ class AdversarialAutoencoder(BaseAAE):
                 noise=self.discriminator_noise, generator=batch.generator,
             )
 
-        def generator_step(batch):
+        def adversarial_step(batch):
             labels = self._regularisation_labels(batch)
             codes = self._training_code(batch, networks)
             return generator_loss(
@@ -490,7 +490,7 @@ class AdversarialAutoencoder(BaseAAE):
             self._phase_step("reconstruction", ("encoder", "decoder"), reconstruction),
             self._phase_step("discriminator", ("discriminator",), discriminator_step),
             self._phase_step(
-                "generator", ("encoder",), generator_step, frozen=("discriminator",)
+                "adversarial", ("encoder",), adversarial_step, frozen=("discriminator",)
             ),
         ]
 

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d, chec
 from ._attributes import check_attributes, fit_code_map
 from ._checkpoint import (
     Checkpoint, fingerprint, load_matching, numpy_state, restore_numpy_state, to_device,
+    with_current_step_names,
 )
 from ._data import MappedRows, is_memory_mapped, take_rows, value_range
 from ._distributed import data_parallel, rank_device
@@ -47,8 +48,9 @@ UNLABELED = -1
 PHASES = {
     "reconstruction": ("reconstruction_weight", "reconstruction_learning_rate"),
     "discriminator": ("discriminator_weight", "discriminator_learning_rate"),
-    # The encoder's adversarial step, named for its role in the GAN game.
-    "generator": ("adversarial_weight", "generator_learning_rate"),
+    # The encoder's step against the discriminator (the generator of the GAN
+    # game); named "generator" in history_ and checkpoints before 0.2.
+    "adversarial": ("adversarial_weight", "generator_learning_rate"),
     "classification": ("classification_weight", "classification_learning_rate"),
     "neighbors": ("neighbor_weight", None),
     "consistency": ("consistency_weight", None),
@@ -764,13 +766,14 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _active_steps(self, networks):
         """The model's steps, less those whose weight is 0: a weight of 0 turns its step off.
 
-        ``discriminator_weight=0`` also leaves the generator step out: against a
-        discriminator that never learns, the encoder's adversarial step would
-        chase a fixed random function. It turns the regularisation off.
+        ``discriminator_weight=0`` also leaves the adversarial step out: against a
+        discriminator that never learns, the encoder would chase a fixed random
+        function. It turns the regularisation off.
         """
         steps = [
             step for step in self._make_steps(networks)
-            if step.weight > 0 and not (step.name == "generator" and self.discriminator_weight == 0)
+            if step.weight > 0
+            and not (step.name == "adversarial" and self.discriminator_weight == 0)
         ]
         if not steps:
             raise ValueError(
@@ -924,6 +927,12 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         # Pickles from before a parameter or fitted attribute existed: what
         # those versions did.
         state.setdefault("checkpoint", None)
+        # ... and from before a step was renamed: its records and optimizer
+        # under today's name, so warm_start and partial_fit continue them.
+        if "history_" in state:
+            state["history_"] = [with_current_step_names(record) for record in state["history_"]]
+        if "_optimizers" in state:
+            state["_optimizers"] = with_current_step_names(state["_optimizers"])
         if "device_" in state:
             state.setdefault("reconstruction_loss_", state.get("reconstruction_loss", "mse"))
         device = state.get("device_")

@@ -36,6 +36,9 @@ from .priors import Prior
 
 #: Version of the checkpoint layout.
 CHECKPOINT_FORMAT = 1
+#: Step names of older versions, by their name today: "adversarial" was
+#: "generator" before 0.2.
+RENAMED_STEPS = {"generator": "adversarial"}
 #: Parameters that do not change what a fit computes.
 _IGNORED_PARAMETERS = ("checkpoint", "verbose", "warm_start")
 
@@ -134,6 +137,9 @@ def load_matching(path, expected):
             f"{_describe_difference(state['fingerprint'], expected)}. Remove the file (or "
             "choose another checkpoint path) to start afresh."
         )
+    # Written before a step was renamed: its optimizer state and losses under today's name.
+    state["optimizers"] = with_current_step_names(state["optimizers"])
+    state["history"] = [with_current_step_names(record) for record in state["history"]]
     return state
 
 
@@ -178,6 +184,12 @@ class Checkpoint(Callback):
                 torch.save(state, file)
 
         write_atomically(self.path, dump)
+
+
+def with_current_step_names(by_step):
+    """``by_step`` (a ``history_`` record, or optimizer states by step) with the
+    step names of older versions (:data:`RENAMED_STEPS`) replaced by today's."""
+    return {RENAMED_STEPS.get(key, key): value for key, value in by_step.items()}
 
 
 def numpy_state(random_state):

@@ -31,7 +31,7 @@ Why an all-reduce per step and not ``DistributedDataParallel``: DDP ties a
 reduction to each forward pass of one wrapped module, while a skaae
 mini-batch runs several steps, each with its own optimizer over a subset of
 the networks, and shares encoder passes between steps (``Batch.memo``); the
-generator step backpropagates through a pass made during the discriminator
+adversarial step backpropagates through a pass made during the discriminator
 step. Reducing each step's gradients just before its optimizer step is what
 DDP would do for that step, without its bookkeeping.
 

@@ -1,12 +1,13 @@
 """The one training loop shared by every skaae estimator.
 
 An estimator describes its training as a list of :class:`Step` objects (the
-paper's phases: reconstruction; regularisation as a discriminator step then a
-generator step; and, for the semi-supervised model, classification). The
-:class:`TrainingEngine` owns everything else: batching over tensors already on
-the device, one Adam optimizer per step, mixed precision, loss bookkeeping on
-the device (read once per epoch), divergence detection, early stopping with
-best-weight restoring, progress display and ``KeyboardInterrupt`` handling.
+paper's phases: reconstruction; regularisation as a discriminator step then an
+adversarial step on the encoder; and, for the semi-supervised model,
+classification). The :class:`TrainingEngine` owns everything else: batching
+over tensors already on the device, one Adam optimizer per step, mixed
+precision, loss bookkeeping on the device (read once per epoch), divergence
+detection, early stopping with best-weight restoring, progress display and
+``KeyboardInterrupt`` handling.
 """
 
 import math
@@ -58,7 +59,7 @@ class Step:
         What to try when this step's loss diverges; part of the error message.
     frozen : tuple of str
         Networks the loss passes through without training them (the
-        discriminator in the generator step): their weight gradients are skipped.
+        discriminator in the adversarial step): their weight gradients are skipped.
     """
 
     name: str
@@ -75,7 +76,7 @@ class Batch:
 
     ``batch["x"]`` gives the rows of a data tensor. :meth:`memo` computes a value
     once and keeps it until a step updates one of the networks it depends on,
-    so, for example, the discriminator step and the generator step that follows
+    so, for example, the discriminator step and the adversarial step that follows
     it share one encoder pass: the encoder does not change in between.
     """
 

@@ -102,12 +102,12 @@ _SHARED_PARAMETERS = """
         clusters apart). ``inverse_transform`` then decodes representations
         without ``y``. ``None`` keeps the style code alone as the code.
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
-        Weights of the reconstruction, generator (both codes) and discriminator
+        Weights of the reconstruction, adversarial (both codes) and discriminator
         phases. Each phase has its own Adam optimizer, which would undo a
         constant factor on its loss, so a weight scales the phase's learning
         rate instead, as a loss weight does under plain gradient descent. A
         weight of 0 leaves its step out; ``discriminator_weight=0`` leaves the
-        generator step out too (it would train against an untrained critic).
+        adversarial step out too (it would train against an untrained critic).
     learning_rate_init : float, default={learning_rate}
         Adam learning rate of every step, times the step's weight.
     reconstruction_learning_rate, discriminator_learning_rate, generator_learning_rate : \
@@ -252,7 +252,7 @@ class _CategoricalAAE(BaseAAE):
                 )
             )
 
-        def generator(batch):
+        def adversarial(batch):
             logits, style = self._split(self._training_code(batch, networks))
             blur = dict(noise=self.discriminator_noise, generator=batch.generator)
             return (
@@ -288,7 +288,7 @@ class _CategoricalAAE(BaseAAE):
         return [
             self._phase_step("reconstruction", trained_by_reconstruction, reconstruction),
             self._phase_step("discriminator", critics, discriminators),
-            self._phase_step("generator", ("encoder",), generator, frozen=critics),
+            self._phase_step("adversarial", ("encoder",), adversarial, frozen=critics),
             self._phase_step("neighbors", ("encoder",), neighbors),
             self._phase_step("consistency", ("encoder",), consistency),
         ]

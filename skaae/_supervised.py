@@ -26,7 +26,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     (``conditional_discriminator``), so the style of each class, not only their
     mixture, must look like the prior. Every mini-batch runs a reconstruction
     step (encoder and decoder), a discriminator step (prior draws against codes)
-    and a generator step (encoder), like :class:`AdversarialAutoencoder`.
+    and an adversarial step (encoder), like :class:`AdversarialAutoencoder`.
 
     The fitted model renders a style in any class (:meth:`inverse_transform`),
     draws samples of a chosen class (:meth:`sample`) and, as a generative
@@ -79,7 +79,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         ``"auto"`` picks ``"bce"`` when every value of ``X`` lies in [0, 1] and
         ``"mse"`` otherwise; ``reconstruction_loss_`` holds the choice.
     reconstruction_weight, adversarial_weight, discriminator_weight : float, default=1.0
-        Weights of the reconstruction loss, the generator (encoder) loss and the
+        Weights of the reconstruction loss, the adversarial (encoder) loss and the
         discriminator loss. ``adversarial_weight=0`` leaves the style code unshaped.
     attribute_weight : float, default=0.1
         Weight of the attribute regularisation (Pati & Lerch, 2020), active only

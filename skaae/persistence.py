@@ -29,7 +29,7 @@ from safetensors.torch import save_file
 from sklearn.utils.validation import check_is_fitted
 
 from . import priors as _priors
-from ._checkpoint import numpy_state, restore_numpy_state
+from ._checkpoint import numpy_state, restore_numpy_state, with_current_step_names
 from ._files import write_atomically
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
@@ -233,6 +233,8 @@ def load(path, *, device=None):
     for key, tensor in tensors.items():
         if key.startswith(_ARRAY):
             setattr(estimator, key[len(_ARRAY):], tensor.numpy())
+    if hasattr(estimator, "history_"):  # a file from before a step was renamed
+        estimator.history_ = [with_current_step_names(record) for record in estimator.history_]
 
     target = estimator.device if device is None else device
     try:

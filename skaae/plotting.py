@@ -434,7 +434,7 @@ def plot_interpolation(
 def plot_history(model, *, ax=None, title=None):
     """Training curves: each step's mean loss per epoch, and the validation loss.
 
-    One solid line per training step (reconstruction, discriminator, generator,
+    One solid line per training step (reconstruction, discriminator, adversarial,
     classification...); the validation loss, when early stopping recorded one,
     is dashed. The scale is logarithmic when every loss is positive.
 

@@ -34,7 +34,7 @@ def test_fit_returns_self_and_sets_fitted_attributes(digits):
     assert model.fit(X[:200]) is model
     assert model.n_features_in_ == 64
     assert model.n_iter_ == 3 and len(model.history_) == 3
-    assert set(model.history_[0]) >= {"epoch", "reconstruction", "discriminator", "generator"}
+    assert set(model.history_[0]) >= {"epoch", "reconstruction", "discriminator", "adversarial"}
     assert isinstance(model.prior_, GaussianPrior)
     assert not hasattr(model, "classes_")
 
@@ -297,10 +297,10 @@ def test_weights_change_in_training_and_stay_fixed_in_inference(digits):
     )
 
 
-def test_zero_adversarial_weight_skips_the_generator_step(digits):
+def test_zero_adversarial_weight_skips_the_adversarial_step(digits):
     X, _ = digits
     model = small(adversarial_weight=0.0).fit(X[:100])
-    assert "generator" not in model.history_[0]
+    assert "adversarial" not in model.history_[0]
 
 
 def test_custom_networks_modules_and_factories(digits):

@@ -216,3 +216,35 @@ def test_an_unset_deprecated_learning_rate_matches_a_checkpoint_that_stored_none
         max_epochs=1, checkpoint=path, generator_learning_rate=None, **SMALL
     ).fit(X[:200])
     np.testing.assert_array_equal(first.transform(X[:50]), resumed.transform(X[:50]))
+
+
+def _as_before_0_2(path):
+    """Rewrite the checkpoint at ``path`` as skaae wrote it before 0.2, when the
+    adversarial step was named "generator"."""
+    state = torch.load(path, weights_only=True)
+    old = lambda name: "generator" if name == "adversarial" else name  # noqa: E731
+    state["optimizers"] = {old(name): value for name, value in state["optimizers"].items()}
+    state["history"] = [{old(k): v for k, v in record.items()} for record in state["history"]]
+    assert "generator" in state["optimizers"] and "generator" in state["history"][0]
+    torch.save(state, path)
+
+
+def test_a_checkpoint_from_before_the_adversarial_step_was_renamed_resumes_exactly(
+    digits, tmp_path, monkeypatch
+):
+    X, _ = digits
+    X = X[:400]
+    path = tmp_path / "fit.ckpt"
+    stopper = _StopAfter(monkeypatch, 2)
+    with pytest.raises(SystemExit):
+        ClusteringAAE(n_clusters=5, max_epochs=4, checkpoint=path, **SMALL).fit(X)
+    stopper.undo()
+    _as_before_0_2(path)
+    resumed = ClusteringAAE(n_clusters=5, max_epochs=4, checkpoint=path, **SMALL).fit(X)
+    uninterrupted = ClusteringAAE(n_clusters=5, max_epochs=4, **SMALL).fit(X)
+    assert all("generator" not in record for record in resumed.history_)
+    _assert_same_fit(resumed, uninterrupted, X)
+    # A finished one gives its model, with the history under today's names.
+    _as_before_0_2(path)
+    finished = ClusteringAAE(n_clusters=5, max_epochs=4, checkpoint=path, **SMALL).fit(X)
+    assert _losses(finished) == _losses(uninterrupted)

@@ -177,7 +177,7 @@ def test_conv_autoencoder_learns_digits():
         n_components=8, input_shape=(1, 16, 16), conv_channels=(16, 32),
         hidden_layer_sizes=(64,), discriminator_hidden_layer_sizes=(32,),
         # The adversarial game slows the deeper conv encoder's first epochs;
-        # a gentler generator keeps this short run informative.
+        # a gentler adversarial step keeps this short run informative.
         adversarial_weight=0.2,
         max_epochs=6, batch_size=20, device="cpu", random_state=2,
     ).fit(X)

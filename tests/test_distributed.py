@@ -107,7 +107,7 @@ def test_two_ranks_compute_what_one_process_computes(two_ranks, case):
             torch.testing.assert_close(ranks["state"][key][name], value, rtol=1e-5, atol=1e-6)
     assert len(ranks["history"]) == len(model.history_)
     for got, want in zip(ranks["history"], model.history_):
-        for name in ("reconstruction", "discriminator", "generator"):
+        for name in ("reconstruction", "discriminator", "adversarial"):
             assert got[name] == pytest.approx(want[name], rel=1e-5)
 
 

@@ -69,7 +69,7 @@ def test_a_phase_weight_scales_that_phase_updates():
         adversarial_weight=0.1, discriminator_weight=0.5, reconstruction_weight=2.0, **params
     ).fit(X)
     rates = {name: opt.param_groups[0]["lr"] for name, opt in weighted._optimizers.items()}
-    assert rates == pytest.approx({"reconstruction": 2e-3, "discriminator": 5e-4, "generator": 1e-4})
+    assert rates == pytest.approx({"reconstruction": 2e-3, "discriminator": 5e-4, "adversarial": 1e-4})
     plain = AdversarialAutoencoder(**params).fit(X)
     assert not np.allclose(weighted.transform(X), plain.transform(X))
 
@@ -86,11 +86,11 @@ def test_a_deprecated_phase_learning_rate_warns_and_acts_as_its_weight():
         old = AdversarialAutoencoder(generator_learning_rate=2e-4, **params).fit(X)
     new = AdversarialAutoencoder(adversarial_weight=0.2, **params).fit(X)
     np.testing.assert_array_equal(old.transform(X), new.transform(X))
-    assert old.history_[-1]["generator"] == new.history_[-1]["generator"]
+    assert old.history_[-1]["adversarial"] == new.history_[-1]["adversarial"]
 
 
 def test_a_discriminator_weight_of_zero_turns_the_regularisation_off():
-    # Without a trained discriminator the generator step would chase a fixed
+    # Without a trained discriminator the adversarial step would chase a fixed
     # random critic: neither step runs, and no optimizer is made for them.
     X = np.random.RandomState(0).rand(120, 6)
     model = AdversarialAutoencoder(

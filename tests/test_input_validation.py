@@ -398,7 +398,7 @@ def test_user_prior_of_wrong_dimension_raises_at_fit(X):
 
 class Poisoned(nn.Module):
     """A linear body that returns NaN once ``nan_after`` training calls have passed,
-    or (``when_frozen``) whenever its weights are frozen, as in the generator step."""
+    or (``when_frozen``) whenever its weights are frozen, as in the adversarial step."""
 
     def __init__(self, n_inputs, n_outputs, nan_after=None, when_frozen=False):
         super().__init__()
@@ -437,9 +437,9 @@ def _all_parameters_finite(aae):
     [
         ("decoder", dict(nan_after=1), "reconstruction", 2),
         # The discriminator runs once in its own step (prior draws and codes in
-        # one pass) and once in the generator step.
+        # one pass) and once in the adversarial step.
         ("discriminator", dict(nan_after=2), "discriminator", 2),
-        ("discriminator", dict(when_frozen=True), "generator", 1),
+        ("discriminator", dict(when_frozen=True), "adversarial", 1),
     ],
 )
 def test_divergence_raises_naming_the_phase_and_leaves_model_unfitted(

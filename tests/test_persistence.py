@@ -147,3 +147,19 @@ def test_load_refuses_a_newer_format_and_unknown_estimators(digits, tmp_path):
     _rewrite_metadata(path, format_version="1", estimator="os.system")
     with pytest.raises(ValueError, match="unknown estimator 'os.system'"):
         skaae.load(path)
+
+
+def test_a_file_from_before_the_adversarial_step_was_renamed_loads_under_todays_name(
+    digits, tmp_path
+):
+    X, _ = digits
+    path = tmp_path / "m.safetensors"
+    model = AdversarialAutoencoder(**SMALL).fit(X)
+    skaae.save(model, path)
+    with safe_open(str(path), framework="pt") as handle:
+        attributes = handle.metadata()["attributes"]
+    assert '"adversarial"' in attributes
+    # Before 0.2 the step was named "generator" in history_.
+    _rewrite_metadata(path, attributes=attributes.replace('"adversarial"', '"generator"'))
+    loaded = skaae.load(path)
+    assert loaded.history_ == model.history_

@@ -193,7 +193,7 @@ def test_interpolation_strip_rejects_bad_input():
 def test_history_has_one_line_per_step(autoencoder):
     ax = plot_history(autoencoder)
     names = [line.get_label() for line in ax.lines]
-    assert names == ["reconstruction", "discriminator", "generator"]
+    assert names == ["reconstruction", "discriminator", "adversarial"]
     assert all(len(line.get_xdata()) == autoencoder.n_iter_ for line in ax.lines)
     assert ax.get_yscale() == "log"
 

@@ -255,7 +255,7 @@ def test_semi_supervised_partial_fit_without_labels_trains_the_unsupervised_phas
     semi.partial_fit(X[200:400], np.full(200, -1))
     assert "classification" in semi.history_[0]
     assert "classification" not in semi.history_[1]
-    assert {"reconstruction", "discriminator", "generator"} <= set(semi.history_[1])
+    assert {"reconstruction", "discriminator", "adversarial"} <= set(semi.history_[1])
     assert any(not np.array_equal(v, semi.encoder_.state_dict()[k]) for k, v in before.items())
     # The classification step's Adam state waits for the next labeled chunk.
     semi.partial_fit(X[400:600], y[400:600])

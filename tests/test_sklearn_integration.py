@@ -144,6 +144,34 @@ def test_pickling_leaves_the_live_model_training_as_before(digits):
     np.testing.assert_array_equal(saved.transform(X[:20]), untouched.transform(X[:20]))
 
 
+def test_a_pickle_from_before_the_adversarial_step_was_renamed_trains_on(digits):
+    # Before 0.2 the encoder's adversarial step was named "generator" in
+    # history_ (and optimizers); unpickled, the model continues under today's name.
+    X, _ = digits
+    model = small(warm_start=True).fit(X[:200])
+    state = pickle.loads(pickle.dumps(model.__getstate__()))
+    state["history_"] = [
+        {("generator" if key == "adversarial" else key): value for key, value in record.items()}
+        for record in state["history_"]
+    ]
+    state["_optimizers"] = {
+        ("generator" if name == "adversarial" else name): optimizer
+        for name, optimizer in model._optimizers.items()
+    }
+    old = AdversarialAutoencoder.__new__(AdversarialAutoencoder)
+    old.__setstate__(state)
+    assert all("adversarial" in r and "generator" not in r for r in old.history_)
+    assert [r["adversarial"] for r in old.history_] == [r["adversarial"] for r in model.history_]
+    assert "generator" not in old._optimizers
+    today = pickle.loads(pickle.dumps(model))
+    old.fit(X[:200])
+    today.fit(X[:200])
+    assert len(old.history_) == 6 and "generator" not in old.history_[-1]
+    np.testing.assert_array_equal(old.transform(X[:20]), today.transform(X[:20]))
+    old.partial_fit(X[:200])
+    assert set(old.history_[-1]) == set(today.history_[-1])
+
+
 def test_unfitted_model_pickles(digits):
     model = small()
     assert pickle.loads(pickle.dumps(model)).get_params() == model.get_params()

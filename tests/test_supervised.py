@@ -75,7 +75,7 @@ def fitted(digits):
 def test_fit_sets_classes_and_wires_the_label_into_decoder_and_discriminator(fitted):
     np.testing.assert_array_equal(fitted.classes_, np.arange(10))
     assert fitted.n_features_in_ == 64 and fitted.n_iter_ == 3
-    assert set(fitted.history_[0]) >= {"reconstruction", "discriminator", "generator"}
+    assert set(fitted.history_[0]) >= {"reconstruction", "discriminator", "adversarial"}
     assert fitted.decoder_.body[0].in_features == 2 + 10  # style, then one-hot label
     assert fitted.discriminator_[0].in_features == 2 + 10  # style, then one-hot label
     assert fitted.encoder_.body[-1].out_features == 2
