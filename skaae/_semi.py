@@ -134,6 +134,9 @@ _SHARED_PARAMETERS = """
     include_proba : bool, default=False
         Make ``transform`` return the category probabilities before the style code.
     device : str or torch.device, default="auto"
+        ``"auto"`` takes a GPU when there is one. Under ``torchrun`` (a process
+        group of several ranks), ``"auto"`` and ``"cuda"`` take each rank's own
+        GPU, ``cuda:LOCAL_RANK``.
     verbose : int, default=0
     random_state : int, RandomState instance or None, default=None
     checkpoint : str or path-like, default=None
