@@ -137,8 +137,8 @@ class AdversarialAutoencoder(BaseAAE):
     device : str or torch.device, default="auto"
         ``"auto"`` takes a GPU when there is one; ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
         Under ``torchrun`` (a process group of several ranks), ``"auto"`` and
-        ``"cuda"`` take each rank's own GPU, ``cuda:LOCAL_RANK`` (user guide,
-        "Scaling out").
+        ``"cuda"`` take each rank's own GPU, ``cuda:LOCAL_RANK`` (see the
+        "Scaling out" page).
     verbose : int, default=0
         0 silent, 1 a tqdm progress bar with per-phase losses (a line per epoch
         where stderr is not a terminal, as in a log file), 2 a line per epoch.
