@@ -66,7 +66,9 @@ def fingerprint(estimator, arrays, n_iter_before, device):
     for key in sorted(arrays):
         if arrays[key] is None:
             continue
-        array = np.ascontiguousarray(arrays[key])
+        # Not ascontiguousarray: that would copy a non-contiguous memory map whole;
+        # each block below is made contiguous, which hashes the same bytes.
+        array = np.asarray(arrays[key])
         digest.update(f"{key} {array.dtype} {array.shape}".encode())
         # Block by block, the same bytes as array.tobytes(): a memory-mapped X
         # is never copied whole.

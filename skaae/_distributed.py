@@ -58,6 +58,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from ._data import row_blocks
+
 
 def _running():
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
@@ -278,7 +280,9 @@ class DataParallel(OneProcess):
             if array is None:
                 summary += [-1.0, -1.0]
             else:
-                summary += [float(np.asarray(array).size), float(np.sum(array, dtype=np.float64))]
+                # Block by block, so that a memory-mapped X is never read whole.
+                total = sum(float(np.sum(block, dtype=np.float64)) for block in row_blocks(array))
+                summary += [float(np.asarray(array).size), total]
         mine = torch.tensor(summary, dtype=torch.float64, device=self.device)
         everyone = [torch.empty_like(mine) for _ in range(self.world_size)]
         dist.all_gather(everyone, mine)

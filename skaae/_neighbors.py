@@ -23,6 +23,8 @@ def nearest_neighbors(x, n_neighbors):
     n_samples = len(x)
     k = min(n_neighbors, n_samples - 1)
     block = n_samples if torch.is_tensor(x) else _MAPPED_BLOCK_ROWS
+    # In memory, every row's squared norm once; mapped rows get theirs per block read.
+    norms = (x.float().flatten(1) ** 2).sum(dim=1) if torch.is_tensor(x) else None
     chunks = []
     for begin in range(0, n_samples, _CHUNK_ROWS):
         rows = x[begin : begin + _CHUNK_ROWS].float().flatten(1)
@@ -30,7 +32,10 @@ def nearest_neighbors(x, n_neighbors):
         for start in range(0, n_samples, block):
             others = x[start : start + block].float().flatten(1)
             # ||a - b||^2 without the row's own norm, which does not change its ranking.
-            distances = (others * others).sum(dim=1)[None, :] - 2 * rows @ others.T
+            other_norms = (
+                (others * others).sum(dim=1) if norms is None else norms[start : start + block]
+            )
+            distances = other_norms[None, :] - 2 * rows @ others.T
             own = torch.arange(begin, begin + len(rows), device=rows.device) - start
             inside = (own >= 0) & (own < len(others))
             distances[torch.arange(len(rows), device=rows.device)[inside], own[inside]] = (

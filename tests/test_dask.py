@@ -97,7 +97,6 @@ def test_grid_search_runs_on_a_dask_cluster(digits, dask_client):
         search.fit(X[:400])
     # The 4 candidates x 2 folds ran as tasks of the cluster (joblib batches them).
     assert any("fit_and_score" in str(task["key"]) for task in tasks.data)
-    assert set(search.best_params_) == {"learning_rate_init", "adversarial_weight"}
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 

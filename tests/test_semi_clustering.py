@@ -216,7 +216,6 @@ def test_more_clusters_than_samples_is_an_error(digits):
         model(ClusteringAAE, n_clusters=50).fit(X[:20])
 
 
-
 def test_semi_supervised_auto_loss_is_bce_for_pixels_and_mse_otherwise(digits):
     X, y = digits
     y_partial = np.where(np.arange(len(y)) % 10 == 0, y, -1)
