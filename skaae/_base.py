@@ -735,6 +735,11 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _check_training_data(self, X, labels, classes):
         """Raise when the data or labels do not fit the model (hook for subclasses)."""
 
+    def _setting(self, name):
+        """The value the fit trains with for the parameter ``name`` (hook: models
+        whose parameters accept ``"auto"`` return what the fit resolved)."""
+        return getattr(self, name)
+
     def _phase_rate(self, phase):
         """The learning rate a phase's step is built with, before its weight scales it."""
         rate_name = PHASES[phase][1]
@@ -759,7 +764,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         its name, knob and advice are the same in every model."""
         weight_name = PHASES[phase][0]
         return Step(
-            phase, networks, loss, self._phase_rate(phase), getattr(self, weight_name),
+            phase, networks, loss, self._phase_rate(phase), self._setting(weight_name),
             advice=f"Try a lower {weight_name} or learning_rate_init.", frozen=frozen,
         )
 

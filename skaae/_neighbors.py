@@ -51,3 +51,63 @@ def nearest_neighbors(x, n_neighbors):
             best = candidates
         chunks.append(best[1])
     return torch.cat(chunks)
+
+
+def label_propagation_accuracy(
+    neighbors, labels, generator, *, per_class=10, n_folds=10, alpha=0.99, n_iter=50
+):
+    """How well the neighbour graph carries the labels: cross-validated label spreading.
+
+    Label spreading (Zhou et al., 2004) over the symmetric graph of
+    ``neighbors`` (rows of neighbour indices, as :func:`nearest_neighbors`
+    returns) predicts each held-out labeled sample from the others, fold by
+    fold. At most ``per_class`` labeled samples per class take part, so the
+    accuracy measures the graph, not how many labels there are (spreading from
+    more labels is more accurate on any graph). ``labels`` holds class indices,
+    ``-1`` for unlabeled samples. Returns the accuracy, or None when there are
+    fewer than two classes, or fewer than two labeled samples of some class
+    (nothing to spread from once one is held out).
+    """
+    device = neighbors.device
+    labels = labels.to(device)
+    n_samples, k = neighbors.shape
+    n_classes = int(labels.max()) + 1 if len(labels) else 0
+    if n_classes < 2:
+        return None
+    pool = []
+    for category in range(n_classes):
+        members = (labels == category).nonzero().squeeze(1)
+        if len(members) < 2:
+            return None
+        order = torch.randperm(len(members), generator=generator, device=generator.device)
+        pool.append(members[order.to(device)[:per_class]])
+    pool = torch.cat(pool)
+    pool = pool[torch.randperm(len(pool), generator=generator, device=generator.device).to(device)]
+
+    rows = torch.arange(n_samples, device=device).repeat_interleave(k)
+    columns = neighbors.reshape(-1)
+    # Symmetric: an edge either way joins two samples, as in label spreading's kNN kernel.
+    edges = torch.stack([torch.cat([rows, columns]), torch.cat([columns, rows])])
+    weights = torch.ones(edges.shape[1], device=device)
+    degree = torch.zeros(n_samples, device=device).index_add_(0, edges[0], weights)
+    scale = degree.clamp_min(1).rsqrt()
+    graph = torch.sparse_coo_tensor(
+        edges, weights * scale[edges[0]] * scale[edges[1]], (n_samples, n_samples),
+        check_invariants=False,
+    ).coalesce()
+
+    # Every fold at once: fold f spreads from the pool outside it, in its own
+    # block of n_classes columns.
+    n_folds = min(n_folds, len(pool))
+    folds = torch.arange(len(pool), device=device) % n_folds
+    known = torch.zeros(n_samples, n_folds, n_classes, device=device)
+    for fold in range(n_folds):
+        seeds = pool[folds != fold]
+        known[seeds, fold, labels[seeds]] = 1.0
+    known = known.reshape(n_samples, n_folds * n_classes)
+    spread = known
+    for _ in range(n_iter):
+        spread = alpha * torch.sparse.mm(graph, spread) + (1 - alpha) * known
+    spread = spread.reshape(n_samples, n_folds, n_classes)
+    predicted = spread[pool, folds].argmax(dim=1)
+    return float((predicted == labels[pool]).float().mean())

@@ -16,7 +16,7 @@ import torch
 from sklearn.base import ClassifierMixin, ClusterMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
@@ -29,7 +29,7 @@ from ._losses import (
     reconstruction_error,
     virtual_adversarial_loss,
 )
-from ._neighbors import nearest_neighbors
+from ._neighbors import label_propagation_accuracy, nearest_neighbors
 from .networks import ClusterHeads, Decoder, Encoder
 from .priors import make_prior
 
@@ -73,22 +73,22 @@ _SHARED_PARAMETERS = """
         data in [0, 1] (its output then passes through a sigmoid). ``"auto"``
         picks ``"bce"`` when every value of ``X`` lies in [0, 1] and ``"mse"``
         otherwise; ``reconstruction_loss_`` holds the choice.
-    consistency_weight : float, default={consistency_weight}
+    consistency_weight : {weight_type}, default={consistency_weight}
         Weight of a consistency step on every mini-batch: virtual adversarial
         training (Miyato et al., 2018), which asks the categorical code to stay
         the same under the small perturbation of the input that changes it most.
         It lets the unlabeled samples shape the class boundaries. ``0`` skips
-        the step (and its extra encoder passes).
+        the step (and its extra encoder passes).{consistency_auto}
     consistency_radius : float, default=0.07
         Size of that perturbation: its root mean square per feature, in the
         units of ``X`` (0.07 of pixels in [0, 1] is an L2 norm of about 2 for a
         28x28 image).
-    neighbor_weight : float, default={neighbor_weight}
+    neighbor_weight : {weight_type}, default={neighbor_weight}
         Weight of a step that asks each sample and one of its ``n_neighbors``
         nearest training samples (Euclidean distance in ``X``, found once per
         ``fit``) to share a category, as a k-nearest-neighbour graph does for
         UMAP or label spreading; the categorical discriminator keeps the
-        categories balanced. ``0`` skips the step and the neighbour search.
+        categories balanced. ``0`` skips the step and the neighbour search.{neighbor_auto}
     n_neighbors : int, default=10
         Neighbours per sample for that step.
     head_distance : float, default=None
@@ -296,14 +296,18 @@ class _CategoricalAAE(BaseAAE):
             self._phase_step("consistency", ("encoder",), consistency),
         ]
 
-    def _add_training_tensors(self, data):
-        if self.neighbor_weight > 0:
-            data = {**data, "neighbors": nearest_neighbors(data["x"], self.n_neighbors)}
+    def _add_training_tensors(self, data, neighbors=None):
+        """``data`` with the neighbour table when the neighbour step runs;
+        ``neighbors``, when given, is that table, already found."""
+        if self._setting("neighbor_weight") > 0:
+            if neighbors is None:
+                neighbors = nearest_neighbors(data["x"], self.n_neighbors)
+            data = {**data, "neighbors": neighbors}
         return data
 
     def _extra_data(self, data):
         # The neighbours' rows come from the whole training set, not the mini-batch.
-        return {"pool_x": data["x"]} if self.neighbor_weight > 0 else {}
+        return {"pool_x": data["x"]} if self._setting("neighbor_weight") > 0 else {}
 
     # -- inference -------------------------------------------------------------
     def _code(self, x):
@@ -405,7 +409,21 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     Parameters
     ----------""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="1e-3", weight_averaging="0.0",
-        consistency_weight="0.0", neighbor_weight="0.0", reconstruction_loss="mse"
+        consistency_weight='"auto"', neighbor_weight='"auto"', reconstruction_loss="mse",
+        weight_type='float or "auto"',
+        consistency_auto="""
+        ``"auto"``: ``1.0`` where the neighbour graph of ``X`` carries the
+        labels (``label_propagation_accuracy_`` at least 0.8), else ``0``;
+        ``consistency_weight_`` holds the value the fit used.""",
+        neighbor_auto="""
+        ``"auto"``: ``1.0`` where that graph carries the labels: label
+        spreading over it, cross-validated on at most 10 labeled samples per
+        class, predicts at least 80% of them (``label_propagation_accuracy_``),
+        as on digits, where both graph steps more than halve the error; on
+        Fashion-MNIST (about 68%) about a quarter of the neighbours are of
+        another class and both steps teach the encoder those mistakes, so
+        ``"auto"`` leaves them off there. ``neighbor_weight_`` holds the value
+        the fit used.""",
     ) + """
     classification_weight : float, default=1.0
         Weight of the classification phase (the cross-entropy on labeled
@@ -416,7 +434,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     labeled_batch_size : int, default=None
         Labeled samples per classification step (default ``batch_size``), drawn
         with replacement so that a few labels serve every step.
-    label_mixup : float, default=0.5
+    label_mixup : float or "auto", default="auto"
         Mixup (Zhang et al., 2018) in the classification step: each labeled
         sample is blended with another labeled sample, which takes a share
         drawn uniformly from ``[0, label_mixup]`` of the input and of the
@@ -424,12 +442,24 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         on them within a few epochs and stops teaching the class code
         anything; blends keep it learning about the space between them.
         ``0.5`` draws shares from the whole range (mixup with ``alpha=1``);
-        ``0`` trains on the labeled samples as they are.
+        ``0`` trains on the labeled samples as they are. ``"auto"``: ``0.5``
+        where the graph steps are off (``neighbor_weight`` and
+        ``consistency_weight``), ``0`` where they run: there the unlabeled
+        neighbours keep the class code learning, and blends measured worse
+        (digits, 10 labels per class: 2.8% error against 2.2%).
+        ``label_mixup_`` holds the value the fit used.
 
     Attributes
     ----------
     classes_ : ndarray
         The labels (``-1`` excluded).
+    label_propagation_accuracy_ : float or None
+        How well the neighbour graph of ``X`` carries the labels (see
+        ``neighbor_weight``); None where no parameter is ``"auto"``, or where
+        a class has fewer than two labeled samples (the graph steps then stay off).
+    neighbor_weight_, consistency_weight_, label_mixup_ : float
+        The values the fit trained with (``"auto"`` resolved on the first fit
+        and kept by continued ones).
     encoder_, decoder_, category_discriminator_, style_discriminator_ : torch.nn.Module
     prior_ : skaae.priors.Prior
     history_ : list of dict
@@ -455,7 +485,9 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         "classification_weight": [Interval(Real, 0, None, closed="left")],
         "classification_learning_rate": _DEPRECATED_RATE,
         "labeled_batch_size": [None, Interval(Integral, 1, None, closed="left")],
-        "label_mixup": [Interval(Real, 0, 0.5, closed="both")],
+        "label_mixup": [Interval(Real, 0, 0.5, closed="both"), StrOptions({"auto"})],
+        "neighbor_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "consistency_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
     }
 
     def __init__(
@@ -473,9 +505,9 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         discriminator_noise=0.3,
         independent_style=True,
         reconstruction_loss="mse",
-        consistency_weight=0.0,
+        consistency_weight="auto",
         consistency_radius=0.07,
-        neighbor_weight=0.0,
+        neighbor_weight="auto",
         n_neighbors=10,
         head_distance=None,
         reconstruction_weight=1.0,
@@ -491,7 +523,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         beta_2=0.999,
         batch_size=100,
         labeled_batch_size=None,
-        label_mixup=0.5,
+        label_mixup="auto",
         max_epochs=100,
         early_stopping=False,
         validation_fraction=0.1,
@@ -622,6 +654,53 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         # it still trains the unsupervised phases, without the classification step.
         self._classify_this_call = bool(np.any(labels != UNLABELED))
 
+    #: What ``"auto"`` resolves each of these parameters to: (where the
+    #: neighbour graph carries the labels, where it does not).
+    _GRAPH_SETTINGS = {
+        "neighbor_weight": (1.0, 0.0),
+        "consistency_weight": (1.0, 0.0),
+        "label_mixup": (0.0, 0.5),
+    }
+    #: The cross-validated label-spreading accuracy from which the graph carries
+    #: the labels: digits reach 0.92-0.94, Fashion-MNIST 0.66-0.71.
+    _GRAPH_CARRIES_LABELS = 0.8
+
+    def _setting(self, name):
+        if name in self._GRAPH_SETTINGS and getattr(self, name) == "auto":
+            return getattr(self, name + "_")
+        return super()._setting(name)
+
+    def _add_training_tensors(self, data):
+        return super()._add_training_tensors(data, self._resolve_graph_settings(data))
+
+    def _resolve_graph_settings(self, data):
+        """Set ``neighbor_weight_``, ``consistency_weight_`` and ``label_mixup_``.
+
+        The first fit resolves ``"auto"`` by measuring how well the neighbour
+        graph carries the labels; continued fits keep what it decided. Returns
+        the neighbour table when it was found here, for the neighbour step.
+        """
+        auto = [name for name in self._GRAPH_SETTINGS if getattr(self, name) == "auto"]
+        neighbors = None
+        if not hasattr(self, "label_propagation_accuracy_"):
+            accuracy = None
+            if auto and self._classify_this_call:
+                neighbors = nearest_neighbors(data["x"], self.n_neighbors)
+                # A fixed draw of the folds: the same measurement on every rank under torchrun.
+                accuracy = label_propagation_accuracy(
+                    neighbors, data["y"], torch.Generator().manual_seed(0)
+                )
+            self.label_propagation_accuracy_ = accuracy
+            carries = accuracy is not None and accuracy >= self._GRAPH_CARRIES_LABELS
+            for name, (where_it_carries, elsewhere) in self._GRAPH_SETTINGS.items():
+                resolved = where_it_carries if carries else elsewhere
+                setattr(self, name + "_", resolved if name in auto else getattr(self, name))
+        else:
+            for name in self._GRAPH_SETTINGS:
+                if name not in auto:
+                    setattr(self, name + "_", getattr(self, name))
+        return neighbors
+
     def _extra_data(self, data):
         # Labeled samples only; the classification step draws its batches here.
         # (With early stopping, these are the labeled training samples.)
@@ -653,14 +732,15 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
                 device=labeled["labeled_y"].device,
             )
             x, y = labeled["labeled_x"][rows], labeled["labeled_y"][rows]
-            if self.label_mixup == 0:
+            label_mixup = self._setting("label_mixup")
+            if label_mixup == 0:
                 logits, _ = self._split(encoder(self._noisy_input(x, batch.generator)))
                 return F.cross_entropy(logits.float(), y)
             partners = torch.randint(
                 len(labeled["labeled_y"]), (len(rows),), generator=batch.generator,
                 device=rows.device,
             )
-            share = self.label_mixup * torch.rand(
+            share = label_mixup * torch.rand(
                 (len(rows), 1), generator=batch.generator, device=x.device
             )
             blended = (1 - share) * x + share * labeled["labeled_x"][partners]
@@ -753,7 +833,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
     ----------
     n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="2e-3", weight_averaging="0.3",
-        consistency_weight="0.0", neighbor_weight="1.0", reconstruction_loss="mse"
+        consistency_weight="0.0", neighbor_weight="1.0", reconstruction_loss="mse",
+        weight_type="float", consistency_auto="", neighbor_auto="",
     ) + """
     Attributes
     ----------

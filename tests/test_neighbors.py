@@ -52,7 +52,7 @@ def test_neighbor_weight_adds_a_step_and_zero_removes_it(digits):
     X, y = digits
     y_partial = np.where(np.arange(len(y)) % 10 == 0, y, -1)
     with_step = SemiSupervisedAAE(neighbor_weight=1.0, max_epochs=2, **SMALL).fit(X, y_partial)
-    without = SemiSupervisedAAE(max_epochs=2, **SMALL).fit(X, y_partial)
+    without = SemiSupervisedAAE(neighbor_weight=0.0, max_epochs=2, **SMALL).fit(X, y_partial)
     assert math.isfinite(with_step.history_[-1]["neighbors"])
     assert "neighbors" not in without.history_[-1]
 
