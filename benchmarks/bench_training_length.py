@@ -151,6 +151,18 @@ def measure(args, checkpoints, errors, seconds, best_peer_errors, best_peer_name
                 seconds[key].append(elapsed)
                 print(f"  seed {seed}, {variant}, {epochs} epochs: "
                       f"{100 * errors[key][-1]:.2f}% after {elapsed:.0f}s", flush=True)
+                if epochs == checkpoints[0]:
+                    print_resolved_settings(model)
+
+
+def print_resolved_settings(model):
+    """What SemiSupervisedAAE's "auto" graph settings resolved to, and why."""
+    accuracy = getattr(model, "label_propagation_accuracy_", None)
+    if accuracy is None:
+        return
+    print(f"    label propagation accuracy {accuracy:.2f}: neighbor_weight="
+          f"{model.neighbor_weight_}, consistency_weight={model.consistency_weight_}, "
+          f"label_mixup={model.label_mixup_}", flush=True)
 
 
 def print_results(args, checkpoints, errors, seconds, best_peer_errors, best_peer_names):

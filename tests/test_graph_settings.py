@@ -70,6 +70,12 @@ def test_auto_keeps_mixup_and_leaves_the_graph_steps_out_where_neighbours_do_not
     assert model.label_propagation_accuracy_ < 0.8
     assert (model.neighbor_weight_, model.consistency_weight_, model.label_mixup_) == (0.0, 0.0, 0.5)
     assert not {"neighbors", "consistency"} & set(model.history_[-1])
+    # Measuring the graph draws nothing from the training's random streams: the
+    # fit is the one the resolved values give.
+    explicit = SemiSupervisedAAE(
+        neighbor_weight=0.0, consistency_weight=0.0, label_mixup=0.5, **SMALL
+    ).fit(X, _hide(shuffled, 10))
+    np.testing.assert_array_equal(model.transform(X), explicit.transform(X))
 
 
 def test_values_given_are_used_as_they_are_and_nothing_is_measured():
