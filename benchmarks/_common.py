@@ -45,6 +45,9 @@ def add_common_arguments(parser, *, default_aae_components):
     parser.add_argument("--aae-param", action="append", default=[], metavar="NAME=VALUE",
                         help="another parameter of the AAE, for example "
                              "--aae-param learning_rate_init=2e-3 (repeatable)")
+    parser.add_argument("--classes", type=int, nargs="+", default=None,
+                        help="fashion only: keep these classes (labels 0-9) and no others, "
+                             "before the subsets are drawn (default: all ten)")
     parser.add_argument("--fashion-directory", default=None,
                         help="folder of the Fashion-MNIST IDX files (default: skaae's default)")
 
@@ -123,12 +126,17 @@ def load_split(args, seed):
     folder = {} if args.fashion_directory is None else {"directory": args.fashion_directory}
     X_train, y_train = load_fashion_mnist(**folder, kind="train")
     X_test, y_test = load_fashion_mnist(**folder, kind="test")
+    if getattr(args, "classes", None):
+        kept_train, kept_test = np.isin(y_train, args.classes), np.isin(y_test, args.classes)
+        X_train, y_train = X_train[kept_train], y_train[kept_train]
+        X_test, y_test = X_test[kept_test], y_test[kept_test]
     X_train, y_train = _stratified_subset(X_train, y_train, args.n_train, seed, "--n-train")
     X_test, y_test = _stratified_subset(X_test, y_test, args.n_test, seed, "--n-test")
     return X_train, y_train, X_test, y_test
 
 
 def _stratified_subset(X, y, size, seed, option):
+    size = min(size, len(X)) if option == "--n-test" else size
     if not 10 <= size <= len(X):
         raise SystemExit(f"{option} must be between 10 and {len(X)}, got {size}.")
     if size == len(X):
@@ -141,6 +149,8 @@ def _stratified_subset(X, y, size, seed, option):
 
 def describe_data(args, X_train, X_test):
     name = "digits (load_digits / 16)" if args.dataset == "digits" else "Fashion-MNIST"
+    if args.dataset == "fashion" and getattr(args, "classes", None):
+        name += f" (classes {' '.join(map(str, args.classes))} only)"
     return f"{name}: {len(X_train)} training and {len(X_test)} test points, " \
            f"{X_train.shape[1]} features"
 
