@@ -7,6 +7,7 @@ import it (run them from any folder: Python puts this folder on the path).
 """
 
 import ast
+import os
 import platform
 import subprocess
 import sys
@@ -27,7 +28,18 @@ FASHION_TEST_SIZE = 10000
 
 
 def add_common_arguments(parser, *, default_aae_components):
-    """Options every quality benchmark takes."""
+    """Options every quality benchmark takes: the data's and the AAE's."""
+    add_data_arguments(parser)
+    parser.add_argument("--aae-epochs", type=int, default=50, help="max_epochs of the AAE")
+    parser.add_argument("--aae-components", type=int, default=default_aae_components,
+                        help=f"n_components of the AAE (default {default_aae_components})")
+    parser.add_argument("--aae-param", action="append", default=[], metavar="NAME=VALUE",
+                        help="another parameter of the AAE, for example "
+                             "--aae-param learning_rate_init=2e-3 (repeatable)")
+
+
+def add_data_arguments(parser):
+    """The options of :func:`load_split`: which data, how much of it, which seeds."""
     parser.add_argument("--dataset", choices=["digits", "fashion"], default="digits",
                         help="digits: sklearn's 8x8 digits, a stratified 30%% test split; "
                              "fashion: Fashion-MNIST from local files")
@@ -39,12 +51,6 @@ def add_common_arguments(parser, *, default_aae_components):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0],
                         help="one run per seed: split, labeled subset and model seeds "
                              "(default: 0)")
-    parser.add_argument("--aae-epochs", type=int, default=50, help="max_epochs of the AAE")
-    parser.add_argument("--aae-components", type=int, default=default_aae_components,
-                        help=f"n_components of the AAE (default {default_aae_components})")
-    parser.add_argument("--aae-param", action="append", default=[], metavar="NAME=VALUE",
-                        help="another parameter of the AAE, for example "
-                             "--aae-param learning_rate_init=2e-3 (repeatable)")
     parser.add_argument("--classes", type=int, nargs="+", default=None,
                         help="fashion only: keep these classes (labels 0-9) and no others, "
                              "before the subsets are drawn (default: all ten)")
@@ -109,8 +115,9 @@ def bf16_units():
 
 
 def print_machine():
-    print(f"CPU: {cpu_description()} ({bf16_units()}); torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; Python {platform.python_version()}")
+    print(f"CPU: {cpu_description()} ({bf16_units()}), {os.cpu_count()} logical CPUs; torch "
+          f"{torch.__version__}, {torch.get_num_threads()} threads; Python "
+          f"{platform.python_version()}")
 
 
 def load_split(args, seed):
@@ -131,12 +138,13 @@ def load_split(args, seed):
         X_train, y_train = X_train[kept_train], y_train[kept_train]
         X_test, y_test = X_test[kept_test], y_test[kept_test]
     X_train, y_train = _stratified_subset(X_train, y_train, args.n_train, seed, "--n-train")
-    X_test, y_test = _stratified_subset(X_test, y_test, args.n_test, seed, "--n-test")
+    # With --classes fewer test images remain than the default --n-test: all of them.
+    X_test, y_test = _stratified_subset(X_test, y_test, min(args.n_test, len(X_test)), seed,
+                                        "--n-test")
     return X_train, y_train, X_test, y_test
 
 
 def _stratified_subset(X, y, size, seed, option):
-    size = min(size, len(X)) if option == "--n-test" else size
     if not 10 <= size <= len(X):
         raise SystemExit(f"{option} must be between 10 and {len(X)}, got {size}.")
     if size == len(X):

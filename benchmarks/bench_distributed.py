@@ -29,7 +29,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -145,12 +144,10 @@ def main():
         return worker(args)
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import torch
-    from _common import bf16_units, cpu_description
+    from _common import print_machine
 
     _, source = load_data(args)
-    print(f"CPU: {cpu_description()} ({bf16_units()}), {os.cpu_count()} logical CPUs; "
-          f"torch {torch.__version__}; Python {platform.python_version()}")
+    print_machine()
     print(f"Data: {args.n_samples} x 784 rows of {source}; AdversarialAutoencoder 784-"
           f"{'-'.join(map(str, HIDDEN))}-{args.n_components}, discriminator "
           f"{args.n_components}-{'-'.join(map(str, HIDDEN))}-1, batch {args.batch_size}, "

@@ -25,7 +25,7 @@ from sklearn.neighbors import NearestNeighbors
 
 import torch
 
-from _common import add_common_arguments, load_split, print_aligned, print_machine
+from _common import add_data_arguments, load_split, print_aligned, print_machine
 from bench_semi_supervised import hide_labels
 
 
@@ -54,15 +54,18 @@ def propagation_accuracy(X, y_partial, n_neighbors):
     from skaae._neighbors import label_propagation_accuracy, nearest_neighbors
 
     graph = nearest_neighbors(torch.as_tensor(X, dtype=torch.float32), n_neighbors)
-    labels = torch.as_tensor(np.searchsorted(np.unique(y_partial[y_partial >= 0]), y_partial))
+    classes = np.unique(y_partial[y_partial >= 0])
+    labels = torch.as_tensor(np.searchsorted(classes, y_partial))
     labels[torch.as_tensor(y_partial < 0)] = -1
-    accuracy = label_propagation_accuracy(graph, labels, torch.Generator().manual_seed(0))
+    accuracy = label_propagation_accuracy(
+        graph, labels, len(classes), torch.Generator().manual_seed(0)
+    )
     return accuracy, accuracy is not None and accuracy >= SemiSupervisedAAE._GRAPH_CARRIES_LABELS
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_common_arguments(parser, default_aae_components=4)
+    add_data_arguments(parser)
     parser.add_argument("--n-neighbors", type=int, default=10)
     parser.add_argument("--labels-per-class", type=int, nargs="+", default=[10, 100])
     parser.add_argument("--skip-spaces", action="store_true",
@@ -79,7 +82,9 @@ def main():
             accuracy, steps_run = propagation_accuracy(
                 X_train, hide_labels(y_train, per_class, seed), args.n_neighbors
             )
-            decisions.append([str(seed), str(per_class), f"{accuracy:.2f}",
+            # None: fewer than two labels of some class, nothing to measure with.
+            decisions.append([str(seed), str(per_class),
+                              "-" if accuracy is None else f"{accuracy:.2f}",
                               "on" if steps_run else "off"])
     print(f"{args.dataset}: {len(X_train)} training samples, {args.n_neighbors} neighbours, "
           f"seeds {args.seeds}")

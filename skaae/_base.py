@@ -911,6 +911,10 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self._reconstruction_error(chunk["x"])
 
     # -- pickling ------------------------------------------------------------
+    #: Parameters added since 0.1, with the value that reproduces what a model
+    #: pickled or saved before them did (not necessarily today's default).
+    _OLDER_DEFAULTS = {"checkpoint": None}
+
     def __getstate__(self):
         # A copy: on Python 3.11+ the inherited method returns the live __dict__,
         # and pickling must not change the model being pickled.
@@ -931,13 +935,13 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def __setstate__(self, state):
         # Pickles from before a parameter or fitted attribute existed: what
         # those versions did.
-        state.setdefault("checkpoint", None)
-        # ... and from before a step was renamed: its records and optimizer
-        # under today's name, so warm_start and partial_fit continue them.
+        for name, value in self._OLDER_DEFAULTS.items():
+            state.setdefault(name, value)
+        # ... and from before a step was renamed: its records under today's
+        # name, so warm_start and partial_fit continue them. (Pickles hold no
+        # optimizers: __getstate__ leaves them out.)
         if "history_" in state:
             state["history_"] = [with_current_step_names(record) for record in state["history_"]]
-        if "_optimizers" in state:
-            state["_optimizers"] = with_current_step_names(state["_optimizers"])
         if "device_" in state:
             state.setdefault("reconstruction_loss_", state.get("reconstruction_loss", "mse"))
         device = state.get("device_")

@@ -199,11 +199,14 @@ class MappedRows:
     def __getitem__(self, index):
         positions = self._positions(index)
         if self._file is not None:
-            block = self._file.read(positions)
+            # A fresh array of these rows alone: converted to float32 only where
+            # the file holds another dtype.
+            block = np.asarray(self._file.read(positions), dtype=np.float32)
         else:
-            block = self.array[positions]
-        # A copy in float32, whatever the file's dtype: only these rows are read.
-        rows = torch.from_numpy(np.array(block, dtype=np.float32))
+            # The mapping's rows (a slice is a view of it): copied in float32, so
+            # that its pages can be released below.
+            block = np.array(self.array[positions], dtype=np.float32)
+        rows = torch.from_numpy(block)
         if self._file is None and self._release is not None:
             self._release()
         return rows.to(self.device)

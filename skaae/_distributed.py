@@ -51,6 +51,7 @@ dtypes, or a shared buffer that cannot be made, such as a full /dev/shm) the
 process group's all-reduce (gloo or NCCL) does it, as every rank agrees.
 """
 
+import contextlib
 import os
 import tempfile
 
@@ -126,10 +127,8 @@ def _create_shared(size):
             return path, tensor, token
         except (OSError, RuntimeError, AttributeError):
             if path is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(path)
-                except OSError:
-                    pass
     return None, None, None
 
 
@@ -399,10 +398,8 @@ class DataParallel(OneProcess):
             dist.all_reduce(self._flag, op=dist.ReduceOp.MIN)
         finally:
             if path is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(path)
-                except OSError:
-                    pass
         if not self._flag.item():
             return None
         self._n_reductions = 0

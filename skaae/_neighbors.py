@@ -54,7 +54,7 @@ def nearest_neighbors(x, n_neighbors):
 
 
 def label_propagation_accuracy(
-    neighbors, labels, generator, *, per_class=10, n_folds=10, alpha=0.99, n_iter=50
+    neighbors, labels, n_classes, generator, *, per_class=10, n_folds=10, alpha=0.99, n_iter=50
 ):
     """How well the neighbour graph carries the labels: cross-validated label spreading.
 
@@ -63,33 +63,32 @@ def label_propagation_accuracy(
     returns) predicts each held-out labeled sample from the others, fold by
     fold. At most ``per_class`` labeled samples per class take part, so the
     accuracy measures the graph, not how many labels there are (spreading from
-    more labels is more accurate on any graph). ``labels`` holds class indices,
-    ``-1`` for unlabeled samples. Returns the accuracy, or None when there are
-    fewer than two classes, or fewer than two labeled samples of some class
-    (nothing to spread from once one is held out).
+    more labels is more accurate on any graph). ``labels`` holds class indices
+    below ``n_classes``, ``-1`` for unlabeled samples. Returns the accuracy, or
+    None when some class has fewer than two labeled samples (nothing to spread
+    from once one is held out).
+
+    It runs on the CPU, whatever the device of ``neighbors``: a few sparse
+    products over the graph, which not every accelerator backend supports.
     """
-    device = neighbors.device
-    labels = labels.to(device)
+    neighbors, labels = neighbors.cpu(), labels.cpu()
     n_samples, k = neighbors.shape
-    n_classes = int(labels.max()) + 1 if len(labels) else 0
-    if n_classes < 2:
-        return None
     pool = []
     for category in range(n_classes):
         members = (labels == category).nonzero().squeeze(1)
         if len(members) < 2:
             return None
-        order = torch.randperm(len(members), generator=generator, device=generator.device)
-        pool.append(members[order.to(device)[:per_class]])
+        order = torch.randperm(len(members), generator=generator)
+        pool.append(members[order[:per_class]])
     pool = torch.cat(pool)
-    pool = pool[torch.randperm(len(pool), generator=generator, device=generator.device).to(device)]
+    pool = pool[torch.randperm(len(pool), generator=generator)]
 
-    rows = torch.arange(n_samples, device=device).repeat_interleave(k)
+    rows = torch.arange(n_samples).repeat_interleave(k)
     columns = neighbors.reshape(-1)
     # Symmetric: an edge either way joins two samples, as in label spreading's kNN kernel.
     edges = torch.stack([torch.cat([rows, columns]), torch.cat([columns, rows])])
-    weights = torch.ones(edges.shape[1], device=device)
-    degree = torch.zeros(n_samples, device=device).index_add_(0, edges[0], weights)
+    weights = torch.ones(edges.shape[1])
+    degree = torch.zeros(n_samples).index_add_(0, edges[0], weights)
     scale = degree.clamp_min(1).rsqrt()
     graph = torch.sparse_coo_tensor(
         edges, weights * scale[edges[0]] * scale[edges[1]], (n_samples, n_samples),
@@ -99,8 +98,8 @@ def label_propagation_accuracy(
     # Every fold at once: fold f spreads from the pool outside it, in its own
     # block of n_classes columns.
     n_folds = min(n_folds, len(pool))
-    folds = torch.arange(len(pool), device=device) % n_folds
-    known = torch.zeros(n_samples, n_folds, n_classes, device=device)
+    folds = torch.arange(len(pool)) % n_folds
+    known = torch.zeros(n_samples, n_folds, n_classes)
     for fold in range(n_folds):
         seeds = pool[folds != fold]
         known[seeds, fold, labels[seeds]] = 1.0

@@ -616,7 +616,9 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         trains on all it is given. A call whose ``y`` holds no label (every
         entry ``-1``) trains the reconstruction and regularisation phases and
         skips the classification step. The ``"auto"`` graph settings are
-        decided on the first call's chunk and kept by later calls.
+        decided on the first call's chunk and kept by later calls; a first
+        chunk without two labels of every class cannot measure the graph, and
+        leaves the graph steps off (``label_propagation_accuracy_`` None).
 
         Parameters
         ----------
@@ -655,6 +657,9 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         # it still trains the unsupervised phases, without the classification step.
         self._classify_this_call = bool(np.any(labels != UNLABELED))
 
+    #: Before 0.2 the labeled samples were not blended.
+    _OLDER_DEFAULTS = {**_CategoricalAAE._OLDER_DEFAULTS, "label_mixup": 0.0}
+
     #: What ``"auto"`` resolves each of these parameters to: (where the
     #: neighbour graph carries the labels, where it does not).
     _GRAPH_SETTINGS = {
@@ -689,7 +694,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
                 neighbors = nearest_neighbors(data["x"], self.n_neighbors)
                 # A fixed draw of the folds: the same measurement on every rank under torchrun.
                 accuracy = label_propagation_accuracy(
-                    neighbors, data["y"], torch.Generator().manual_seed(0)
+                    neighbors, data["y"], len(self.classes_), torch.Generator().manual_seed(0)
                 )
             self.label_propagation_accuracy_ = accuracy
             carries = accuracy is not None and accuracy >= self._GRAPH_CARRIES_LABELS

@@ -227,7 +227,10 @@ def load(path, *, device=None):
     if metadata.get("estimator") not in classes:
         raise ValueError(f"{path} holds an unknown estimator {metadata.get('estimator')!r}.")
     params = {k: _from_json(v) for k, v in json.loads(metadata["params"]).items()}
-    estimator = classes[metadata["estimator"]](**params)
+    estimator_class = classes[metadata["estimator"]]
+    # A file from before a parameter existed: the value that does what that version did.
+    params = {**estimator_class._OLDER_DEFAULTS, **params}
+    estimator = estimator_class(**params)
     for name, value in json.loads(metadata["attributes"]).items():
         setattr(estimator, name, _from_json(value))
     for key, tensor in tensors.items():

@@ -1,6 +1,8 @@
 """SemiSupervisedAAE's "auto" graph settings: the neighbour and consistency steps
 run, and label mixup stops, where the neighbour graph of X carries the labels."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -35,7 +37,7 @@ def _hide(y, per_class, seed=0):
 def _accuracy(X, y_partial):
     neighbors = nearest_neighbors(torch.as_tensor(X, dtype=torch.float32), 10)
     return label_propagation_accuracy(
-        neighbors, torch.as_tensor(y_partial), torch.Generator().manual_seed(0)
+        neighbors, torch.as_tensor(y_partial), 3, torch.Generator().manual_seed(0)
     )
 
 
@@ -108,3 +110,20 @@ def test_a_continued_fit_keeps_what_the_first_fit_decided(tmp_path):
 def test_auto_is_refused_where_there_are_no_labels_to_measure_the_graph_with():
     with pytest.raises(ValueError, match="neighbor_weight"):
         skaae.ClusteringAAE(neighbor_weight="auto", **SMALL).fit(_blobs()[0])
+
+
+def test_a_model_pickled_before_label_mixup_existed_trains_on_without_blends():
+    X, y = _blobs()
+    y_partial = _hide(y, 10)
+    model = SemiSupervisedAAE(
+        warm_start=True, neighbor_weight=0.0, consistency_weight=0.0, label_mixup=0.0, **SMALL
+    ).fit(X, y_partial)
+    state = pickle.loads(pickle.dumps(model.__getstate__()))
+    for name in ("label_mixup", "label_propagation_accuracy_", "neighbor_weight_",
+                 "consistency_weight_", "label_mixup_"):
+        del state[name]
+    old = SemiSupervisedAAE.__new__(SemiSupervisedAAE)
+    old.__setstate__(state)
+    assert old.get_params()["label_mixup"] == 0.0
+    old.fit(X, y_partial)
+    assert old.label_mixup_ == 0.0 and old.label_propagation_accuracy_ is None

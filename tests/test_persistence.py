@@ -163,3 +163,17 @@ def test_a_file_from_before_the_adversarial_step_was_renamed_loads_under_todays_
     _rewrite_metadata(path, attributes=attributes.replace('"adversarial"', '"generator"'))
     loaded = skaae.load(path)
     assert loaded.history_ == model.history_
+
+
+def test_a_file_from_before_label_mixup_existed_loads_without_blends(digits, tmp_path):
+    X, y = digits
+    path = tmp_path / "m.safetensors"
+    y_partial = np.where(np.arange(len(y)) % 10 == 0, y, -1)
+    model = SemiSupervisedAAE(label_mixup=0.0, **SMALL).fit(X, y_partial)
+    skaae.save(model, path)
+    with safe_open(str(path), framework="pt") as handle:
+        params = json.loads(handle.metadata()["params"])
+    del params["label_mixup"]
+    _rewrite_metadata(path, params=json.dumps(params))
+    # Today's default would be "auto"; that version trained on its labels as they were.
+    assert skaae.load(path).get_params()["label_mixup"] == 0.0
