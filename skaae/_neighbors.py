@@ -53,6 +53,24 @@ def nearest_neighbors(x, n_neighbors):
     return torch.cat(chunks)
 
 
+def neighbor_distances(x, neighbors):
+    """Each row's Euclidean distance to the last (farthest) of its ``neighbors``.
+
+    ``neighbors`` is the table :func:`nearest_neighbors` returns for ``x``, so
+    this is the distance to the ``k``-th nearest other row: a local scale of the
+    data, small where the samples are dense and large where they are sparse.
+    Read in chunks of rows, so memory-mapped ``x`` is never loaded whole.
+    Returns a float32 tensor of shape ``(n_samples, 1)`` on ``neighbors``' device.
+    """
+    farthest = neighbors[:, -1]
+    distances = []
+    for begin in range(0, len(farthest), _CHUNK_ROWS):
+        rows = x[begin : begin + _CHUNK_ROWS].float().flatten(1)
+        others = x[farthest[begin : begin + _CHUNK_ROWS]].float().flatten(1)
+        distances.append((rows - others).norm(dim=1, keepdim=True))
+    return torch.cat(distances).to(neighbors.device)
+
+
 def label_propagation_accuracy(
     neighbors, labels, n_classes, generator, *, per_class=10, n_folds=10, alpha=0.99, n_iter=50
 ):

@@ -29,7 +29,7 @@ from ._losses import (
     reconstruction_error,
     virtual_adversarial_loss,
 )
-from ._neighbors import label_propagation_accuracy, nearest_neighbors
+from ._neighbors import label_propagation_accuracy, nearest_neighbors, neighbor_distances
 from .networks import ClusterHeads, Decoder, Encoder
 from .priors import make_prior
 
@@ -79,10 +79,16 @@ _SHARED_PARAMETERS = """
         the same under the small perturbation of the input that changes it most.
         It lets the unlabeled samples shape the class boundaries. ``0`` skips
         the step (and its extra encoder passes).{consistency_auto}
-    consistency_radius : float, default=0.07
-        Size of that perturbation: its root mean square per feature, in the
-        units of ``X`` (0.07 of pixels in [0, 1] is an L2 norm of about 2 for a
-        28x28 image).
+    consistency_radius : float or "neighbors", default={consistency_radius}
+        Size of that perturbation. A float is its root mean square per feature,
+        in the units of ``X``, the same for every sample (0.07 of pixels in
+        [0, 1] is an L2 norm of about 2 for a 28x28 image). ``"neighbors"``
+        gives each sample its own: a quarter of its Euclidean distance to its
+        ``n_neighbors``-th nearest training sample (as IMSAT does, Hu et al.,
+        2017), small where the samples are dense and larger where they are
+        sparse, so that the perturbation stays inside the sample's
+        neighbourhood. It costs the neighbour search at the start of ``fit``
+        when the neighbour step does not run.
     neighbor_weight : {weight_type}, default={neighbor_weight}
         Weight of a step that asks each sample and one of its ``n_neighbors``
         nearest training samples (Euclidean distance in ``X``, found once per
@@ -157,7 +163,9 @@ class _CategoricalAAE(BaseAAE):
         "include_proba": ["boolean"],
         "independent_style": ["boolean"],
         "consistency_weight": [Interval(Real, 0, None, closed="left")],
-        "consistency_radius": [Interval(Real, 0, None, closed="neither")],
+        "consistency_radius": [
+            Interval(Real, 0, None, closed="neither"), StrOptions({"neighbors"})
+        ],
         "neighbor_weight": [Interval(Real, 0, None, closed="left")],
         "head_distance": [None, Interval(Real, 0, None, closed="neither")],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
@@ -265,10 +273,13 @@ class _CategoricalAAE(BaseAAE):
 
         def consistency(batch):
             encoder = networks["encoder"]
+            if self._radius_from_neighbors():
+                radius = batch["consistency_radius"]
+            else:
+                radius = self.consistency_radius * math.sqrt(batch["x"].shape[1])
             return virtual_adversarial_loss(
                 lambda x: self._split(encoder(x))[0], batch["x"],
-                radius=self.consistency_radius * math.sqrt(batch["x"].shape[1]),
-                generator=batch.generator,
+                radius=radius, generator=batch.generator,
             )
 
         def neighbors(batch):
@@ -296,13 +307,34 @@ class _CategoricalAAE(BaseAAE):
             self._phase_step("consistency", ("encoder",), consistency),
         ]
 
+    #: With ``consistency_radius="neighbors"``, the perturbation's norm as a
+    #: share of the distance to the ``n_neighbors``-th nearest sample (IMSAT's
+    #: 0.25, Hu et al., 2017).
+    _NEIGHBOR_RADIUS_SCALE = 0.25
+
+    def _radius_from_neighbors(self):
+        return (
+            self._setting("consistency_weight") > 0
+            and isinstance(self.consistency_radius, str)
+            and self.consistency_radius == "neighbors"
+        )
+
     def _add_training_tensors(self, data, neighbors=None):
-        """``data`` with the neighbour table when the neighbour step runs;
+        """``data`` with the neighbour table when the neighbour step runs, and
+        each sample's perturbation radius when it comes from its neighbours;
         ``neighbors``, when given, is that table, already found."""
-        if self._setting("neighbor_weight") > 0:
-            if neighbors is None:
-                neighbors = nearest_neighbors(data["x"], self.n_neighbors)
-            data = {**data, "neighbors": neighbors}
+        use_table = self._setting("neighbor_weight") > 0
+        if not (use_table or self._radius_from_neighbors()):
+            return data
+        if neighbors is None:
+            neighbors = nearest_neighbors(data["x"], self.n_neighbors)
+        data = dict(data)
+        if use_table:
+            data["neighbors"] = neighbors
+        if self._radius_from_neighbors():
+            data["consistency_radius"] = (
+                self._NEIGHBOR_RADIUS_SCALE * neighbor_distances(data["x"], neighbors)
+            )
         return data
 
     def _extra_data(self, data):
@@ -409,7 +441,8 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     Parameters
     ----------""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="1e-3", weight_averaging="0.0",
-        consistency_weight='"auto"', neighbor_weight='"auto"', reconstruction_loss="mse",
+        consistency_weight='"auto"', consistency_radius="0.07", neighbor_weight='"auto"',
+        reconstruction_loss="mse",
         weight_type='float or "auto"',
         consistency_auto="""
         ``"auto"``: ``1.0`` where the neighbour graph of ``X`` carries the
@@ -839,7 +872,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
     ----------
     n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="2e-3", weight_averaging="0.3",
-        consistency_weight="0.0", neighbor_weight="1.0", reconstruction_loss="mse",
+        consistency_weight="0.0", consistency_radius="0.07", neighbor_weight="1.0",
+        reconstruction_loss="mse",
         weight_type="float", consistency_auto="", neighbor_auto="",
     ) + """
     Attributes

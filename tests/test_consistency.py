@@ -71,3 +71,35 @@ def test_consistency_is_reproducible_and_batch_invariant_at_inference(digits):
     second = SemiSupervisedAAE(consistency_weight=1.0, **SMALL).fit(X, y_partial)
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
     np.testing.assert_array_equal(first.predict_proba(X[:7]), first.predict_proba(X)[:7])
+
+
+@pytest.mark.parametrize("make", [
+    lambda **p: SemiSupervisedAAE(**p), lambda **p: ClusteringAAE(n_clusters=5, **p),
+])
+def test_the_radius_from_neighbors_needs_no_neighbour_step(make, digits):
+    # The neighbour search runs for the radius alone when the neighbour step is off.
+    X, y = digits
+    y_partial = np.where(np.arange(len(y)) % 10 == 0, y, -1)
+    fit_args = (X, y_partial) if isinstance(make(), SemiSupervisedAAE) else (X,)
+    model = make(
+        consistency_weight=1.0, consistency_radius="neighbors", neighbor_weight=0.0, **SMALL
+    ).fit(*fit_args)
+    assert "neighbors" not in model.history_[-1]
+    assert math.isfinite(model.history_[-1]["consistency"]) and model.history_[-1]["consistency"] >= 0
+
+
+def test_each_row_can_have_its_own_radius():
+    # consistency_radius="neighbors" gives each sample its own radius: a row
+    # with a tiny one adds next to nothing to the loss.
+    weights = torch.zeros(100, 2)
+    weights[0] = torch.tensor([2.0, -2.0])
+    x = torch.zeros(200, 100)
+
+    def loss(radius):
+        return float(virtual_adversarial_loss(
+            lambda x: x @ weights, x, radius=radius, generator=torch.Generator().manual_seed(0)
+        ))
+
+    half_tiny = torch.ones(200, 1)
+    half_tiny[100:] = 1e-4
+    assert loss(half_tiny) == pytest.approx(loss(1.0) / 2, rel=1e-3)

@@ -9,7 +9,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from skaae import ClusteringAAE, SemiSupervisedAAE
 from skaae._losses import neighbor_agreement_loss
-from skaae._neighbors import nearest_neighbors
+from skaae._neighbors import nearest_neighbors, neighbor_distances
 
 
 def test_nearest_neighbors_match_scikit_learn(digits):
@@ -69,3 +69,12 @@ def test_clustering_with_neighbors_keeps_every_cluster_and_finds_the_digits(digi
     # networks without the step more than 50% after 30 epochs (measured).
     assert errors[0] < 0.25
     assert errors[0] < errors[1] - 0.1
+
+
+def test_neighbor_distances_are_the_distances_to_the_kth_nearest_row(digits):
+    X, _ = digits
+    x = torch.as_tensor(X, dtype=torch.float32)
+    found = neighbor_distances(x, nearest_neighbors(x, 7)).numpy()
+    expected = NearestNeighbors(n_neighbors=8).fit(X).kneighbors(X)[0][:, -1:]
+    assert found.shape == (len(X), 1)
+    np.testing.assert_allclose(found, expected, rtol=1e-4, atol=1e-4)
