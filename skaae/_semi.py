@@ -224,6 +224,16 @@ class _CategoricalAAE(BaseAAE):
             "code", ("encoder",), lambda: networks["encoder"](self._noisy_input(batch["x"], batch.generator))
         )
 
+    #: Whether the consistency term joins the neighbour step's loss (one
+    #: optimizer for both) instead of running as a step of its own. Each step
+    #: has its own Adam optimizer, which scales any gradient to a full-size
+    #: update: a separate consistency step then flattens the class
+    #: probabilities however small its loss, and without labels only the
+    #: neighbour step's balance term resists (a ClusteringAAE of 64 hidden
+    #: units fell to uniform probabilities in its first epoch). Joined, the
+    #: term weighs against the neighbour agreement as in IMSAT's single loss.
+    _CONSISTENCY_JOINS_NEIGHBORS = False
+
     def _make_steps(self, networks):
         decoder = networks["decoder"]
         category_critic = networks["category_discriminator"]
@@ -293,8 +303,16 @@ class _CategoricalAAE(BaseAAE):
             neighbor_logits, _ = self._split(
                 encoder(self._noisy_input(neighbor_x, batch.generator))
             )
-            return neighbor_agreement_loss(logits, neighbor_logits)
+            agreement = neighbor_agreement_loss(logits, neighbor_logits)
+            if joined:
+                return agreement + self._setting("consistency_weight") * consistency(batch)
+            return agreement
 
+        joined = (
+            self._CONSISTENCY_JOINS_NEIGHBORS
+            and self._setting("neighbor_weight") > 0
+            and self._setting("consistency_weight") > 0
+        )
         trained_by_reconstruction = ("encoder", "decoder") + (
             () if self.head_distance is None else ("cluster_heads",)
         )
@@ -304,8 +322,7 @@ class _CategoricalAAE(BaseAAE):
             self._phase_step("discriminator", critics, discriminators),
             self._phase_step("adversarial", ("encoder",), adversarial, frozen=critics),
             self._phase_step("neighbors", ("encoder",), neighbors),
-            self._phase_step("consistency", ("encoder",), consistency),
-        ]
+        ] + ([] if joined else [self._phase_step("consistency", ("encoder",), consistency)])
 
     #: With ``consistency_radius="neighbors"``, the perturbation's norm as a
     #: share of the distance to the ``n_neighbors``-th nearest sample (IMSAT's
@@ -872,9 +889,17 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
     ----------
     n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="2e-3", weight_averaging="0.3",
-        consistency_weight="0.0", consistency_radius="0.07", neighbor_weight="1.0",
+        consistency_weight="1.0", consistency_radius='"neighbors"', neighbor_weight="1.0",
         reconstruction_loss="mse",
-        weight_type="float", consistency_auto="", neighbor_auto="",
+        weight_type="float", neighbor_auto="",
+        consistency_auto="""
+        While the neighbour step runs (``neighbor_weight > 0``), the term joins
+        that step's loss, weighted by ``consistency_weight``, instead of running
+        as a step of its own: with one optimizer for both, the neighbour
+        agreement and its balance term keep it from flattening the cluster
+        probabilities (on its own, the step collapses the clusters; the user
+        guide has the figures). ``history_`` then records the sum under
+        ``"neighbors"``.""",
     ) + """
     Attributes
     ----------
@@ -904,6 +929,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
     }
 
+    _CONSISTENCY_JOINS_NEIGHBORS = True
+
     def __init__(
         self,
         n_clusters=16,
@@ -920,8 +947,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         discriminator_noise=0.3,
         independent_style=True,
         reconstruction_loss="mse",
-        consistency_weight=0.0,
-        consistency_radius=0.07,
+        consistency_weight=1.0,
+        consistency_radius="neighbors",
         neighbor_weight=1.0,
         n_neighbors=10,
         head_distance=None,

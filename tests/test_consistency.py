@@ -51,7 +51,8 @@ def test_the_perturbation_follows_the_direction_the_classes_depend_on():
 
 
 @pytest.mark.parametrize("make", [
-    lambda **p: SemiSupervisedAAE(**p), lambda **p: ClusteringAAE(n_clusters=5, **p),
+    lambda **p: SemiSupervisedAAE(**p),
+    lambda **p: ClusteringAAE(n_clusters=5, neighbor_weight=0.0, **p),
 ])
 def test_consistency_weight_adds_a_step_and_zero_removes_it(make, digits):
     X, y = digits
@@ -103,3 +104,25 @@ def test_each_row_can_have_its_own_radius():
     half_tiny = torch.ones(200, 1)
     half_tiny[100:] = 1e-4
     assert loss(half_tiny) == pytest.approx(loss(1.0) / 2, rel=1e-3)
+
+
+def test_a_clusterer_joins_the_consistency_term_to_its_neighbour_step(digits):
+    X, y = digits
+    from skaae.metrics import cluster_error
+
+    params = dict(
+        n_clusters=10, hidden_layer_sizes=(64,), discriminator_hidden_layer_sizes=(64,),
+        max_epochs=30, device="cpu", random_state=0,
+    )
+    joined = ClusteringAAE(**params).fit(X)
+    assert "consistency" not in joined.history_[-1]
+    # A step of its own, with its own Adam optimizer, flattened the cluster
+    # probabilities of these small networks to uniform in the first epoch
+    # (61% errors, measured); joined, the neighbour agreement holds them (19%).
+    separate = ClusteringAAE(**params)
+    separate._CONSISTENCY_JOINS_NEIGHBORS = False
+    separate.fit(X)
+    assert "consistency" in separate.history_[-1]
+    errors = [cluster_error(y, model.labels_) for model in (joined, separate)]
+    assert errors[0] < 0.25
+    assert errors[0] < errors[1] - 0.2
