@@ -62,6 +62,9 @@ def neighbor_distances(x, neighbors):
     Read in chunks of rows, so memory-mapped ``x`` is never loaded whole.
     Returns a float32 tensor of shape ``(n_samples, 1)`` on ``neighbors``' device.
     """
+    if neighbors.shape[1] == 0:
+        # A single row has no neighbour, and no scale to perturb it by.
+        return torch.zeros(len(neighbors), 1, device=neighbors.device)
     farthest = neighbors[:, -1]
     distances = []
     for begin in range(0, len(farthest), _CHUNK_ROWS):

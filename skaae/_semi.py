@@ -84,8 +84,8 @@ _SHARED_PARAMETERS = """
         in the units of ``X``, the same for every sample (0.07 of pixels in
         [0, 1] is an L2 norm of about 2 for a 28x28 image). ``"neighbors"``
         gives each sample its own: a quarter of its Euclidean distance to its
-        ``n_neighbors``-th nearest training sample (as IMSAT does, Hu et al.,
-        2017), small where the samples are dense and larger where they are
+        ``n_neighbors``-th nearest training sample (within the chunk, for
+        ``partial_fit``; as IMSAT does, Hu et al., 2017), small where the samples are dense and larger where they are
         sparse, so that the perturbation stays inside the sample's
         neighbourhood. It costs the neighbour search at the start of ``fit``
         when the neighbour step does not run.
@@ -94,9 +94,11 @@ _SHARED_PARAMETERS = """
         nearest training samples (Euclidean distance in ``X``, found once per
         ``fit``) to share a category, as a k-nearest-neighbour graph does for
         UMAP or label spreading; the categorical discriminator keeps the
-        categories balanced. ``0`` skips the step and the neighbour search.{neighbor_auto}
+        categories balanced. ``0`` skips the step, and the neighbour search
+        unless ``consistency_radius="neighbors"`` needs it.{neighbor_auto}
     n_neighbors : int, default=10
-        Neighbours per sample for that step.
+        Neighbours per sample for that step, and for the consistency radius
+        ``"neighbors"``.
     head_distance : float, default=None
         Turns on the paper's dimensionality reduction (section 7): each
         category gets a learned cluster head in ``n_components`` dimensions, a
@@ -889,10 +891,12 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
     ----------
     n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="2e-3", weight_averaging="0.3",
-        consistency_weight="1.0", consistency_radius='"neighbors"', neighbor_weight="1.0",
+        consistency_weight='"auto"', consistency_radius='"neighbors"', neighbor_weight="1.0",
         reconstruction_loss="mse",
         weight_type="float", neighbor_auto="",
         consistency_auto="""
+        ``"auto"``: ``1.0`` while the neighbour step runs, else ``0``;
+        ``consistency_weight_`` holds the value the fit used.
         While the neighbour step runs (``neighbor_weight > 0``), the term joins
         that step's loss, weighted by ``consistency_weight``, instead of running
         as a step of its own: with one optimizer for both, the neighbour
@@ -905,6 +909,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
     ----------
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
+    consistency_weight_ : float
+        The consistency weight the fit used (``"auto"`` resolved).
     encoder_, decoder_, category_discriminator_, style_discriminator_ : torch.nn.Module
     prior_ : skaae.priors.Prior
     history_ : list of dict
@@ -931,6 +937,21 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
 
     _CONSISTENCY_JOINS_NEIGHBORS = True
 
+    _parameter_constraints["consistency_weight"] = [
+        Interval(Real, 0, None, closed="left"), StrOptions({"auto"})
+    ]
+
+    def _setting(self, name):
+        if name == "consistency_weight" and self.consistency_weight == "auto":
+            # Only joined to the neighbour step does the term leave the
+            # clusters in place (see _CONSISTENCY_JOINS_NEIGHBORS).
+            return 1.0 if self._setting("neighbor_weight") > 0 else 0.0
+        return super()._setting(name)
+
+    def _add_training_tensors(self, data, neighbors=None):
+        self.consistency_weight_ = float(self._setting("consistency_weight"))
+        return super()._add_training_tensors(data, neighbors)
+
     def __init__(
         self,
         n_clusters=16,
@@ -947,7 +968,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         discriminator_noise=0.3,
         independent_style=True,
         reconstruction_loss="mse",
-        consistency_weight=1.0,
+        consistency_weight="auto",
         consistency_radius="neighbors",
         neighbor_weight=1.0,
         n_neighbors=10,

@@ -8,6 +8,7 @@ import torch
 
 from skaae import ClusteringAAE, SemiSupervisedAAE
 from skaae._losses import virtual_adversarial_loss
+from skaae._neighbors import nearest_neighbors, neighbor_distances
 
 SMALL = dict(
     hidden_layer_sizes=(32,), discriminator_hidden_layer_sizes=(32,), max_epochs=2,
@@ -126,3 +127,23 @@ def test_a_clusterer_joins_the_consistency_term_to_its_neighbour_step(digits):
     errors = [cluster_error(y, model.labels_) for model in (joined, separate)]
     assert errors[0] < 0.25
     assert errors[0] < errors[1] - 0.2
+
+
+def test_a_clusterer_without_the_neighbour_step_leaves_the_consistency_term_out(digits):
+    X, _ = digits
+    params = dict(
+        n_clusters=5, hidden_layer_sizes=(16,), discriminator_hidden_layer_sizes=(16,),
+        max_epochs=1, device="cpu", random_state=0,
+    )
+    alone = ClusteringAAE(neighbor_weight=0.0, **params).fit(X)
+    assert alone.consistency_weight_ == 0.0
+    assert not {"neighbors", "consistency"} & set(alone.history_[-1])
+    assert ClusteringAAE(**params).fit(X).consistency_weight_ == 1.0
+    # Asked for explicitly, it runs as a step of its own.
+    explicit = ClusteringAAE(neighbor_weight=0.0, consistency_weight=0.5, **params).fit(X)
+    assert "consistency" in explicit.history_[-1]
+
+
+def test_a_single_row_has_no_neighbour_radius():
+    x = torch.rand(1, 4)
+    assert neighbor_distances(x, nearest_neighbors(x, 10)).tolist() == [[0.0]]
