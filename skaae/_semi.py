@@ -85,9 +85,9 @@ _SHARED_PARAMETERS = """
         [0, 1] is an L2 norm of about 2 for a 28x28 image). ``"neighbors"``
         gives each sample its own: a quarter of its Euclidean distance to its
         ``n_neighbors``-th nearest training sample (within the chunk, for
-        ``partial_fit``; as IMSAT does, Hu et al., 2017), small where the samples are dense and larger where they are
-        sparse, so that the perturbation stays inside the sample's
-        neighbourhood. It costs the neighbour search at the start of ``fit``
+        ``partial_fit``; as IMSAT does, Hu et al., 2017), small where the
+        samples are dense and larger where they are sparse, so that the
+        perturbation stays inside the sample's neighbourhood. It costs the neighbour search at the start of ``fit``
         when the neighbour step does not run.
     neighbor_weight : {weight_type}, default={neighbor_weight}
         Weight of a step that asks each sample and one of its ``n_neighbors``
@@ -332,25 +332,22 @@ class _CategoricalAAE(BaseAAE):
     _NEIGHBOR_RADIUS_SCALE = 0.25
 
     def _radius_from_neighbors(self):
-        return (
-            self._setting("consistency_weight") > 0
-            and isinstance(self.consistency_radius, str)
-            and self.consistency_radius == "neighbors"
-        )
+        return self._setting("consistency_weight") > 0 and self.consistency_radius == "neighbors"
 
     def _add_training_tensors(self, data, neighbors=None):
         """``data`` with the neighbour table when the neighbour step runs, and
         each sample's perturbation radius when it comes from its neighbours;
         ``neighbors``, when given, is that table, already found."""
         use_table = self._setting("neighbor_weight") > 0
-        if not (use_table or self._radius_from_neighbors()):
+        use_radius = self._radius_from_neighbors()
+        if not (use_table or use_radius):
             return data
         if neighbors is None:
             neighbors = nearest_neighbors(data["x"], self.n_neighbors)
         data = dict(data)
         if use_table:
             data["neighbors"] = neighbors
-        if self._radius_from_neighbors():
+        if use_radius:
             data["consistency_radius"] = (
                 self._NEIGHBOR_RADIUS_SCALE * neighbor_distances(data["x"], neighbors)
             )
