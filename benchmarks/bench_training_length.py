@@ -2,10 +2,12 @@
 
 Answers "would more epochs help?" in one run instead of one run per budget.
 For each seed the data is split as in the quality benchmarks, the best peer of
-that benchmark is fitted once (same split, same labels), and the AAE trains
-with ``warm_start=True``: each checkpoint continues the same optimisation
-(skaae has no learning-rate schedule, so this equals one longer ``fit`` up to
-the random draws), and its test error is measured there.
+that benchmark is fitted once (same split, same labels), and the AAE runs one
+``fit`` with ``max_epochs`` set to the last checkpoint: the networks' weights
+are copied at the end of each checkpoint's epoch and the test error is
+measured on each copy after the fit. So the rows are the checkpoints of one
+run of the last checkpoint's budget (with ``learning_rate_decay``, the decay
+spans that whole budget).
 
 - ``--model semi``: ``SemiSupervisedAAE`` with ``--labels-per-class`` labels
   per class, against the peers of ``bench_semi_supervised.py``;
@@ -37,6 +39,7 @@ import sys
 import time
 
 import numpy as np
+from skaae._engine import Callback
 
 import bench_clustering
 import bench_semi_supervised
@@ -70,8 +73,7 @@ def peer_errors(args, seed, X_train, y_fit, y_train, X_test, y_test):
 def make_aae(args, seed, variant=None):
     import skaae
 
-    common = dict(n_components=args.aae_components, random_state=seed, warm_start=True,
-                  weight_averaging=0.0)
+    common = dict(n_components=args.aae_components, random_state=seed, weight_averaging=0.0)
     common.update({"device": "cpu", **aae_parameters(args), **(variant or {})})
     if args.model == "semi":
         return skaae.SemiSupervisedAAE(**common)
@@ -136,23 +138,53 @@ def measure(args, checkpoints, errors, seconds, best_peer_errors, best_peer_name
         print(f"  seed {seed}: best peer {best} {100 * peers[best]:.2f}%", flush=True)
 
         for variant in args.variants:
-            model, done, elapsed = make_aae(args, seed, parse_variant(variant)), 0, 0.0
+            model = make_aae(args, seed, parse_variant(variant))
+            model.set_params(max_epochs=checkpoints[-1])
+            snapshots = Snapshots(checkpoints)
+            model._epoch_observers = lambda snapshots=snapshots: [snapshots]
+            if y_fit is None:
+                model.fit(X_train)
+            else:
+                model.fit(X_train, y_fit)
+            print_resolved_settings(model)
             for epochs in checkpoints:
-                model.set_params(max_epochs=epochs - done)
-                start = time.perf_counter()
-                if y_fit is None:
-                    model.fit(X_train)
-                else:
-                    model.fit(X_train, y_fit)
-                elapsed += time.perf_counter() - start
-                done = epochs
+                snapshots.restore(model, epochs)
                 key = (variant, epochs)
                 errors[key].append(aae_error(args, model, X_train, y_train, X_test, y_test))
-                seconds[key].append(elapsed)
+                seconds[key].append(snapshots.seconds[epochs])
                 print(f"  seed {seed}, {variant}, {epochs} epochs: "
-                      f"{100 * errors[key][-1]:.2f}% after {elapsed:.0f}s", flush=True)
-                if epochs == checkpoints[0]:
-                    print_resolved_settings(model)
+                      f"{100 * errors[key][-1]:.2f}% after {snapshots.seconds[epochs]:.0f}s",
+                      flush=True)
+
+
+class Snapshots(Callback):
+    """An epoch-end observer of the training engine: a copy of every network's
+    weights, and the seconds since the fit's first epoch began, at each
+    checkpoint."""
+
+    name = "snapshots"
+
+    def __init__(self, checkpoints):
+        self.checkpoints = set(checkpoints)
+        self.weights, self.seconds, self.start = {}, {}, None
+
+    def on_epoch_start(self, engine, epochs_done):
+        if self.start is None:
+            self.start = time.perf_counter()
+
+    def on_epoch_end(self, engine, epochs_done, record):
+        if epochs_done in self.checkpoints:
+            self.seconds[epochs_done] = time.perf_counter() - self.start
+            self.weights[epochs_done] = {
+                key: {name: value.detach().clone() for name, value in net.state_dict().items()}
+                for key, net in engine.networks.items()
+            }
+        return False
+
+    def restore(self, model, epochs):
+        """Give the fitted ``model`` the weights it had after ``epochs`` epochs."""
+        for key, weights in self.weights[epochs].items():
+            model._networks[key].load_state_dict(weights)
 
 
 def print_resolved_settings(model):

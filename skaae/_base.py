@@ -27,7 +27,14 @@ from ._checkpoint import (
 )
 from ._data import MappedRows, is_memory_mapped, take_rows, value_range
 from ._distributed import data_parallel, rank_device
-from ._engine import EarlyStopping, Step, TrainingDivergedError, TrainingEngine, WeightAveraging
+from ._engine import (
+    EarlyStopping,
+    LearningRateDecay,
+    Step,
+    TrainingDivergedError,
+    TrainingEngine,
+    WeightAveraging,
+)
 from ._losses import reconstruction_error
 from .networks import (
     ACTIVATIONS, build_body, init_parameters, make_conv_decoder, make_conv_encoder, make_mlp,
@@ -252,6 +259,7 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
         "weight_averaging": [Interval(Real, 0, 1, closed="left")],
+        "learning_rate_decay": [Interval(Real, 0, 1, closed="left")],
         "precision": [StrOptions({"float32", "bfloat16", "auto"})],
         "encoder": [None, torch.nn.Module, callable],
         "decoder": [None, torch.nn.Module, callable],
@@ -630,6 +638,10 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             engine.callbacks.append(EarlyStopping(self.n_iter_no_change, self.tol))
         if average_from is not None:
             engine.callbacks.append(WeightAveraging(average_from))
+        if self.learning_rate_decay > 0 and not incremental:
+            decay_from = math.floor(n_epochs * (1 - self.learning_rate_decay))
+            engine.callbacks.append(LearningRateDecay(decay_from, n_epochs))
+        engine.callbacks.extend(self._epoch_observers())
         resume = None
         if checkpoint_path is not None:
             if resumed is not None:
@@ -794,6 +806,12 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 f"{type(self).__name__} needs at least 2 classes in y; got 1 class: "
                 f"{classes!r}."
             )
+
+    def _epoch_observers(self):
+        """Callbacks that watch a ``fit`` without changing it, after the
+        estimator's own (the training-length benchmark's snapshots); none by
+        default."""
+        return []
 
     def _publish_networks(self):
         for key, net in self._networks.items():

@@ -256,6 +256,8 @@ class TrainingEngine:
             for epoch in range(epochs_done, 0 if stopped_early else n_epochs):
                 start = time.perf_counter()
                 self.parallel.start_epoch(first_epoch + epoch)
+                for callback in self.callbacks:
+                    callback.on_epoch_start(self, epoch)
                 snapshot = self._state()
                 sums = torch.zeros(n_steps, device=device)
                 first_bad = torch.full((n_steps,), math.inf, device=device)
@@ -415,6 +417,10 @@ class Callback:
     name = "callback"
     stopped = False
 
+    def on_epoch_start(self, engine, epochs_done):
+        """Called before each epoch, ``epochs_done`` epochs into the run (a
+        resumed run calls it for its first epoch too)."""
+
     def on_epoch_end(self, engine, epochs_done, record):
         """Called after each finished epoch; return ``True`` to end the run."""
         return False
@@ -504,6 +510,41 @@ class WeightAveraging(Callback):
 
     def load_state(self, state):
         self.averages, self.n_averaged = state["averages"], state["n_averaged"]
+
+
+class LearningRateDecay(Callback):
+    """Hold every step's learning rate for the first ``decay_from`` epochs of
+    an ``n_epochs``-epoch run, then lower it along a half cosine, epoch by
+    epoch, towards zero: the last epoch runs at a small but non-zero rate.
+
+    The rate of an epoch depends on its number alone, so a resumed run picks
+    it up where it stopped; the optimizers leave the run at their full rates.
+    """
+
+    name = "learning_rate_decay"
+
+    def __init__(self, decay_from, n_epochs):
+        self.decay_from, self.n_epochs = decay_from, n_epochs
+
+    def factor(self, epochs_done):
+        """The share of the full learning rate that epoch ``epochs_done + 1`` runs at."""
+        into_decay = epochs_done + 1 - self.decay_from
+        if into_decay <= 0:
+            return 1.0
+        return 0.5 * (1.0 + math.cos(math.pi * into_decay / (self.n_epochs - self.decay_from + 1)))
+
+    def on_epoch_start(self, engine, epochs_done):
+        self._set_rates(engine, self.factor(epochs_done))
+
+    def on_train_end(self, engine, interrupted):
+        # A later warm start or partial_fit begins at the full rate.
+        self._set_rates(engine, 1.0)
+
+    @staticmethod
+    def _set_rates(engine, factor):
+        for step in engine.steps:
+            for group in engine.optimizers[step.name].param_groups:
+                group["lr"] = step.learning_rate * step.weight * factor
 
 
 def _fast_adam(params):

@@ -135,6 +135,10 @@ _SHARED_PARAMETERS = """
         End each ``fit`` with the mean of the weights at the end of its last
         ``weight_averaging * max_epochs`` epochs; ``0`` keeps the last weights
         (see AdversarialAutoencoder).
+    learning_rate_decay : float, default={learning_rate_decay}
+        Fraction of the last epochs of each ``fit`` over which the learning
+        rates fall along a half cosine towards zero; ``0`` keeps them constant
+        (see AdversarialAutoencoder).
     precision : {{"float32", "bfloat16", "auto"}}, default="float32"
     encoder, decoder : torch.nn.Module or callable, default=None
         Bodies of the encoder (``n_features -> n_categories + n_components``, logits
@@ -457,6 +461,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     Parameters
     ----------""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="1e-3", weight_averaging="0.0",
+        learning_rate_decay="0.0",
         consistency_weight='"auto"', consistency_radius="0.07", neighbor_weight='"auto"',
         reconstruction_loss="mse",
         weight_type='float or "auto"',
@@ -580,6 +585,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         tol=1e-4,
         warm_start=False,
         weight_averaging=0.0,
+        learning_rate_decay=0.0,
         precision="float32",
         encoder=None,
         decoder=None,
@@ -627,6 +633,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         self.tol = tol
         self.warm_start = warm_start
         self.weight_averaging = weight_averaging
+        self.learning_rate_decay = learning_rate_decay
         self.precision = precision
         self.encoder = encoder
         self.decoder = decoder
@@ -888,6 +895,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
     ----------
     n_clusters : int, default=16""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="2e-3", weight_averaging="0.3",
+        learning_rate_decay="0.0",
         consistency_weight='"auto"', consistency_radius='"neighbors"', neighbor_weight="1.0",
         reconstruction_loss="mse",
         weight_type="float", neighbor_auto="",
@@ -987,6 +995,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         tol=1e-4,
         warm_start=False,
         weight_averaging=0.3,
+        learning_rate_decay=0.0,
         precision="float32",
         encoder=None,
         decoder=None,
@@ -1031,6 +1040,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         self.tol = tol
         self.warm_start = warm_start
         self.weight_averaging = weight_averaging
+        self.learning_rate_decay = learning_rate_decay
         self.precision = precision
         self.encoder = encoder
         self.decoder = decoder

@@ -116,6 +116,9 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     weight_averaging : float, default=0.0
         Fraction of the last epochs of each ``fit`` whose end-of-epoch weights
         are averaged (see AdversarialAutoencoder).
+    learning_rate_decay : float, default=0.0
+        Fraction of the last epochs of each ``fit`` over which the learning
+        rates fall along a half cosine (see AdversarialAutoencoder).
     precision : {"float32", "bfloat16", "auto"}, default="float32"
         ``"bfloat16"`` runs forward passes under bf16 autocast with fp32 weights;
         ``"auto"`` does so on CPUs with AMX or AVX-512 BF16, and keeps float32
@@ -233,6 +236,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         tol=1e-4,
         warm_start=False,
         weight_averaging=0.0,
+        learning_rate_decay=0.0,
         precision="float32",
         encoder=None,
         decoder=None,
@@ -275,6 +279,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
             tol=tol,
             warm_start=warm_start,
             weight_averaging=weight_averaging,
+            learning_rate_decay=learning_rate_decay,
             precision=precision,
             encoder=encoder,
             decoder=decoder,

@@ -105,9 +105,10 @@ class _StopAfter:
         (lambda **p: AdversarialAutoencoder(early_stopping=True, n_iter_no_change=2, **p), None),
         (lambda **p: SupervisedAAE(**p), "all"),
         (lambda **p: SemiSupervisedAAE(neighbor_weight=1.0, **p), "a third"),
-        (lambda **p: ClusteringAAE(n_clusters=5, weight_averaging=0.5, **p), None),
+        (lambda **p: ClusteringAAE(n_clusters=5, weight_averaging=0.5, learning_rate_decay=0.5,
+                                   **p), None),
     ],
-    ids=["aae-early-stopping", "supervised", "semi-neighbors", "clustering-averaging"],
+    ids=["aae-early-stopping", "supervised", "semi-neighbors", "clustering-averaging-decay"],
 )
 def test_every_estimator_resumes_exactly(digits, tmp_path, monkeypatch, make, labels):
     X, y = digits
