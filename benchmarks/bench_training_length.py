@@ -140,7 +140,7 @@ def measure(args, checkpoints, errors, seconds, best_peer_errors, best_peer_name
         for variant in args.variants:
             model = make_aae(args, seed, parse_variant(variant))
             model.set_params(max_epochs=checkpoints[-1])
-            snapshots = Snapshots(checkpoints)
+            snapshots = Snapshots(checkpoints, start=time.perf_counter())
             model._epoch_observers = lambda snapshots=snapshots: [snapshots]
             if y_fit is None:
                 model.fit(X_train)
@@ -159,18 +159,14 @@ def measure(args, checkpoints, errors, seconds, best_peer_errors, best_peer_name
 
 class Snapshots(Callback):
     """An epoch-end observer of the training engine: a copy of every network's
-    weights, and the seconds since the fit's first epoch began, at each
-    checkpoint."""
+    weights, and the seconds since ``start`` (the call to ``fit``, so the
+    neighbour search counts), at each checkpoint."""
 
     name = "snapshots"
 
-    def __init__(self, checkpoints):
-        self.checkpoints = set(checkpoints)
-        self.weights, self.seconds, self.start = {}, {}, None
-
-    def on_epoch_start(self, engine, epochs_done):
-        if self.start is None:
-            self.start = time.perf_counter()
+    def __init__(self, checkpoints, start):
+        self.checkpoints, self.start = set(checkpoints), start
+        self.weights, self.seconds = {}, {}
 
     def on_epoch_end(self, engine, epochs_done, record):
         if epochs_done in self.checkpoints:
