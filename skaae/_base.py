@@ -771,14 +771,13 @@ class BaseAAE(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
                 FutureWarning,
             )
 
-    def _phase_step(self, phase, networks, loss, frozen=(), ramp_up_epochs=0):
+    def _phase_step(self, phase, networks, loss, frozen=()):
         """The :class:`~skaae._engine.Step` of ``phase`` (a key of ``PHASES``):
         its name, knob and advice are the same in every model."""
         weight_name = PHASES[phase][0]
         return Step(
             phase, networks, loss, self._phase_rate(phase), self._setting(weight_name),
             advice=f"Try a lower {weight_name} or learning_rate_init.", frozen=frozen,
-            ramp_up_epochs=ramp_up_epochs,
         )
 
     def _active_steps(self, networks):

@@ -60,11 +60,6 @@ class Step:
     frozen : tuple of str
         Networks the loss passes through without training them (the
         discriminator in the adversarial step): their weight gradients are skipped.
-    ramp_up_epochs : int
-        The step's rate rises from about 1% of its full value to all of it over
-        the model's first ``ramp_up_epochs`` epochs (``exp(-5 (1 - t)^2)``, the
-        ramp of the Pi-model and mean teacher), counted over every call that
-        trained the model; 0 runs it at the full rate from the start.
     """
 
     name: str
@@ -74,15 +69,6 @@ class Step:
     weight: float = 1.0
     advice: str = ""
     frozen: tuple = ()
-    ramp_up_epochs: int = 0
-
-    def rate(self, epochs_trained, factor=1.0):
-        """The step's learning rate in the epoch after ``epochs_trained``
-        epochs of the model, times ``factor`` (a schedule's share)."""
-        rate = self.learning_rate * self.weight * factor
-        if epochs_trained < self.ramp_up_epochs:
-            rate *= math.exp(-5.0 * (1.0 - epochs_trained / self.ramp_up_epochs) ** 2)
-        return rate
 
 
 class Batch:
@@ -184,9 +170,6 @@ class TrainingEngine:
     parallel: object = field(default_factory=OneProcess)
     batch_generator: object = None
     records: list = field(default_factory=list, init=False)
-    #: The share of each step's rate that a schedule (:class:`LearningRateDecay`)
-    #: asks for in the coming epoch.
-    rate_factor: float = field(default=1.0, init=False)
 
     def __post_init__(self):
         if self.batch_generator is None:
@@ -195,8 +178,12 @@ class TrainingEngine:
             if step.name not in self.optimizers:
                 params = [p for key in step.networks for p in self.networks[key].parameters()]
                 self.optimizers[step.name] = torch.optim.Adam(
-                    params, lr=step.rate(0), betas=self.betas, **_fast_adam(params),
+                    params, lr=step.learning_rate * step.weight, betas=self.betas,
+                    **_fast_adam(params),
                 )
+            else:
+                for group in self.optimizers[step.name].param_groups:
+                    group["lr"] = step.learning_rate * step.weight
         self._params = {
             key: [p for p in net.parameters() if p.requires_grad]
             for key, net in self.networks.items()
@@ -271,7 +258,6 @@ class TrainingEngine:
                 self.parallel.start_epoch(first_epoch + epoch)
                 for callback in self.callbacks:
                     callback.on_epoch_start(self, epoch)
-                self._set_rates(first_epoch + epoch)
                 snapshot = self._state()
                 sums = torch.zeros(n_steps, device=device)
                 first_bad = torch.full((n_steps,), math.inf, device=device)
@@ -378,11 +364,6 @@ class TrainingEngine:
     def callback_states(self):
         """Each callback's state by name, for a checkpoint."""
         return {callback.name: callback.state() for callback in self.callbacks}
-
-    def _set_rates(self, epochs_trained):
-        for step in self.steps:
-            for group in self.optimizers[step.name].param_groups:
-                group["lr"] = step.rate(epochs_trained, self.rate_factor)
 
     def _all_params(self):
         """Every trainable parameter, network by network (a fixed order)."""
@@ -537,9 +518,7 @@ class LearningRateDecay(Callback):
     epoch, towards zero: the last epoch runs at a small but non-zero rate.
 
     The rate of an epoch depends on its number alone, so a resumed run picks
-    it up where it stopped; the engine applies the share
-    (``engine.rate_factor``) with each step's own ramp, and a later call (a
-    warm start, ``partial_fit``) has a new engine, at the full rate.
+    it up where it stopped; the optimizers leave the run at their full rates.
     """
 
     name = "learning_rate_decay"
@@ -555,7 +534,17 @@ class LearningRateDecay(Callback):
         return 0.5 * (1.0 + math.cos(math.pi * into_decay / (self.n_epochs - self.decay_from + 1)))
 
     def on_epoch_start(self, engine, epochs_done):
-        engine.rate_factor = self.factor(epochs_done)
+        self._set_rates(engine, self.factor(epochs_done))
+
+    def on_train_end(self, engine, interrupted):
+        # A later warm start or partial_fit begins at the full rate.
+        self._set_rates(engine, 1.0)
+
+    @staticmethod
+    def _set_rates(engine, factor):
+        for step in engine.steps:
+            for group in engine.optimizers[step.name].param_groups:
+                group["lr"] = step.learning_rate * step.weight * factor
 
 
 def _fast_adam(params):

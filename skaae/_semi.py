@@ -230,14 +230,15 @@ class _CategoricalAAE(BaseAAE):
             "code", ("encoder",), lambda: networks["encoder"](self._noisy_input(batch["x"], batch.generator))
         )
 
-    #: Over how many epochs the consistency step's rate rises to its full
-    #: value (see :class:`~skaae._engine.Step`). Each step has its own Adam
-    #: optimizer, which scales any gradient to a full-size update, so from the
-    #: first epoch the step flattens the class probabilities however small its
-    #: loss; without labels only the neighbour step's balance term resists (a
-    #: ClusteringAAE of 64 hidden units fell to uniform probabilities in its
-    #: first epoch). Ramped up, it meets categories that have formed.
-    _CONSISTENCY_RAMP_UP_EPOCHS = 0
+    #: Whether the consistency term joins the neighbour step's loss (one
+    #: optimizer for both) instead of running as a step of its own. Each step
+    #: has its own Adam optimizer, which scales any gradient to a full-size
+    #: update: a separate consistency step then flattens the class
+    #: probabilities however small its loss, and without labels only the
+    #: neighbour step's balance term resists (a ClusteringAAE of 64 hidden
+    #: units fell to uniform probabilities in its first epoch). Joined, the
+    #: term weighs against the neighbour agreement as in IMSAT's single loss.
+    _CONSISTENCY_JOINS_NEIGHBORS = False
 
     def _make_steps(self, networks):
         decoder = networks["decoder"]
@@ -308,8 +309,16 @@ class _CategoricalAAE(BaseAAE):
             neighbor_logits, _ = self._split(
                 encoder(self._noisy_input(neighbor_x, batch.generator))
             )
-            return neighbor_agreement_loss(logits, neighbor_logits)
+            agreement = neighbor_agreement_loss(logits, neighbor_logits)
+            if joined:
+                return agreement + self._setting("consistency_weight") * consistency(batch)
+            return agreement
 
+        joined = (
+            self._CONSISTENCY_JOINS_NEIGHBORS
+            and self._setting("neighbor_weight") > 0
+            and self._setting("consistency_weight") > 0
+        )
         trained_by_reconstruction = ("encoder", "decoder") + (
             () if self.head_distance is None else ("cluster_heads",)
         )
@@ -319,9 +328,7 @@ class _CategoricalAAE(BaseAAE):
             self._phase_step("discriminator", critics, discriminators),
             self._phase_step("adversarial", ("encoder",), adversarial, frozen=critics),
             self._phase_step("neighbors", ("encoder",), neighbors),
-            self._phase_step("consistency", ("encoder",), consistency,
-                             ramp_up_epochs=self._CONSISTENCY_RAMP_UP_EPOCHS),
-        ]
+        ] + ([] if joined else [self._phase_step("consistency", ("encoder",), consistency)])
 
     #: With ``consistency_radius="neighbors"``, the perturbation's norm as a
     #: share of the distance to the ``n_neighbors``-th nearest sample (IMSAT's
@@ -933,7 +940,7 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
     }
 
-    _CONSISTENCY_RAMP_UP_EPOCHS = 5
+    _CONSISTENCY_JOINS_NEIGHBORS = True
 
     _parameter_constraints["consistency_weight"] = [
         Interval(Real, 0, None, closed="left"), StrOptions({"auto"})
@@ -941,9 +948,8 @@ class ClusteringAAE(ClusterMixin, _CategoricalAAE):
 
     def _setting(self, name):
         if name == "consistency_weight" and self.consistency_weight == "auto":
-            # Without the neighbour step nothing but the balance of the
-            # categorical adversary stands against the flattening pull of the
-            # term (see _CONSISTENCY_RAMP_UP_EPOCHS); that was not measured.
+            # Only joined to the neighbour step does the term leave the
+            # clusters in place (see _CONSISTENCY_JOINS_NEIGHBORS).
             return 1.0 if self._setting("neighbor_weight") > 0 else 0.0
         return super()._setting(name)
 
