@@ -461,7 +461,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
     Parameters
     ----------""" + _SHARED_PARAMETERS.format(
         n_components=4, max_epochs=100, learning_rate="1e-3", weight_averaging="0.0",
-        learning_rate_decay="0.0",
+        learning_rate_decay="0.8",
         consistency_weight='"auto"', consistency_radius="0.07", neighbor_weight='"auto"',
         reconstruction_loss="mse",
         weight_type='float or "auto"',
@@ -585,7 +585,7 @@ class SemiSupervisedAAE(ClassifierMixin, _CategoricalAAE):
         tol=1e-4,
         warm_start=False,
         weight_averaging=0.0,
-        learning_rate_decay=0.0,
+        learning_rate_decay=0.8,
         precision="float32",
         encoder=None,
         decoder=None,

@@ -41,8 +41,8 @@ def _few_labels(digits, per_class=5):
 
 def test_mixup_keeps_the_few_labels_from_being_memorised_and_still_classifies(digits):
     X, y, y_partial = _few_labels(digits)
-    plain = SemiSupervisedAAE(label_mixup=0.0, max_epochs=15, **SMALL).fit(X, y_partial)
-    mixed = SemiSupervisedAAE(label_mixup=0.5, max_epochs=15, **SMALL).fit(X, y_partial)
+    plain = SemiSupervisedAAE(label_mixup=0.0, max_epochs=15, learning_rate_decay=0.0, **SMALL).fit(X, y_partial)
+    mixed = SemiSupervisedAAE(label_mixup=0.5, max_epochs=15, learning_rate_decay=0.0, **SMALL).fit(X, y_partial)
     # Fifty labels seen hundreds of times: the plain step's loss falls towards
     # zero (0.3 after 15 epochs), while blends keep a loss to learn from (1.1).
     assert plain.history_[-1]["classification"] < 0.5
