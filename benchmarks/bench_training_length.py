@@ -14,7 +14,8 @@ spans that whole budget).
 - ``--model clustering``: ``ClusteringAAE(n_clusters=--n-clusters)``, scored
   with the paper's clustering error, against the peers of ``bench_clustering.py``.
 
-Weight averaging is off (it acts within one ``fit`` call); pass
+Weight averaging is off (it would replace the last checkpoint's weights
+alone with an average, so the rows would not be one run's); pass
 ``--aae-param device=cuda`` to train on a GPU.
 
 Usage::
@@ -171,10 +172,7 @@ class Snapshots(Callback):
     def on_epoch_end(self, engine, epochs_done, record):
         if epochs_done in self.checkpoints:
             self.seconds[epochs_done] = time.perf_counter() - self.start
-            self.weights[epochs_done] = {
-                key: {name: value.detach().clone() for name, value in net.state_dict().items()}
-                for key, net in engine.networks.items()
-            }
+            self.weights[epochs_done] = engine._state()
         return False
 
     def restore(self, model, epochs):
