@@ -116,7 +116,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
     weight_averaging : float, default=0.0
         Fraction of the last epochs of each ``fit`` whose end-of-epoch weights
         are averaged (see AdversarialAutoencoder).
-    learning_rate_decay : float, default=0.0
+    learning_rate_decay : float, default=0.8
         Fraction of the last epochs of each ``fit`` over which the learning
         rates fall along a half cosine (see AdversarialAutoencoder).
     precision : {"float32", "bfloat16", "auto"}, default="float32"
@@ -236,7 +236,7 @@ class SupervisedAAE(ClassifierMixin, AdversarialAutoencoder):
         tol=1e-4,
         warm_start=False,
         weight_averaging=0.0,
-        learning_rate_decay=0.0,
+        learning_rate_decay=0.8,
         precision="float32",
         encoder=None,
         decoder=None,
