@@ -167,7 +167,7 @@ def test_class_conditional_sampling_draws_from_the_class_mode(digits):
 
 def test_inverse_transform_reconstructs(digits):
     X, _ = digits
-    model = small(n_components=8, max_epochs=20).fit(X[:500])
+    model = small(n_components=8, max_epochs=10).fit(X[:500])
     reconstruction = model.inverse_transform(model.transform(X[:500]))
     assert reconstruction.shape == (500, 64)
     error = ((reconstruction - X[:500]) ** 2).mean()

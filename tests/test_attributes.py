@@ -35,10 +35,8 @@ def ink(X):
 def trained(digits):
     """The same model fitted with and without the regularisation, on 1000 digits."""
     X, _ = digits
-    # A constant rate: a decay over the last 16 of these 20 epochs slows the
-    # short fit more than the attribute map's effect can show.
     params = dict(hidden_layer_sizes=(256,), discriminator_hidden_layer_sizes=(256,),
-                  max_epochs=20, learning_rate_decay=0.0)
+                  max_epochs=20)
     # attribute_weight=0 keeps everything else equal, the attribute map included.
     return {
         weight: small(attribute_weight=weight, **params).fit(X[:1000], attributes=ink(X[:1000]))

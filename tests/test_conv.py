@@ -179,9 +179,6 @@ def test_conv_autoencoder_learns_digits():
         # The adversarial game slows the deeper conv encoder's first epochs;
         # a gentler adversarial step keeps this short run informative.
         adversarial_weight=0.2,
-        # ... and a constant rate: a decay from the second of six epochs
-        # slows it too.
-        learning_rate_decay=0.0,
         max_epochs=6, batch_size=20, device="cpu", random_state=2,
     ).fit(X)
     error = -model.score(X)

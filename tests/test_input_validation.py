@@ -470,10 +470,7 @@ def test_divergence_from_huge_learning_rate_is_detected(digit_images):
 
 def test_divergence_on_warm_start_restores_finite_weights_of_previous_epoch(X):
     def first_fit():
-        # A constant rate, so that a fit of one epoch is the first good epoch
-        # of a longer one (a decay's schedule depends on max_epochs).
-        return make_aae(warm_start=True, max_epochs=2, decoder=Poisoned(2, 5),
-                        learning_rate_decay=0.0).fit(X)
+        return make_aae(warm_start=True, max_epochs=2, decoder=Poisoned(2, 5)).fit(X)
 
     aae = first_fit()
     n_batches = 2  # 50 samples, batch_size=25: the decoder runs once per mini-batch

@@ -87,12 +87,13 @@ def test_a_decay_over_every_epoch_is_refused(estimator):
 
 
 @pytest.mark.parametrize("estimator, decays", [
-    (AdversarialAutoencoder, True), (SupervisedAAE, True), (SemiSupervisedAAE, True),
+    (AdversarialAutoencoder, False), (SupervisedAAE, True), (SemiSupervisedAAE, True),
     (ClusteringAAE, False),
 ])
-def test_the_default_decay_settles_the_last_epochs_except_for_the_clusterer(estimator, decays):
-    # The clusterer's errors rose with a decay on both data sets; the others'
-    # codes, samples and predictions improved (docs/learning.rst).
+def test_the_default_decay_settles_the_last_epochs_of_the_labelled_models(estimator, decays):
+    # With labels the decay improved samples and predictions; the clusterer's
+    # errors rose with it, and the AdversarialAutoencoder's samples lost
+    # likelihood on Fashion-MNIST while its codes gained (docs/learning.rst).
     rng = np.random.RandomState(0)
     X = rng.rand(96, 6)
     model = _small(estimator, max_epochs=5)
