@@ -10,7 +10,8 @@ used as the samples (an upper reference: data, not a model, and only as many
 points as the training split holds). Higher is better; values in nats.
 
 Usage: ``python benchmarks/bench_parzen.py [--dataset digits|fashion] [--seeds 0 1 2]
-[--aae-epochs 100] [--aae-components 8 2] [--n-samples 10000]``
+[--aae-epochs 100] [--aae-components 8 2] [--n-samples 10000] [--aae-param NAME=VALUE]``
+(``--aae-param`` reaches both AAEs, for example ``learning_rate_decay=0.0``)
 """
 
 import argparse
@@ -23,7 +24,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KernelDensity
 
-from _common import describe_data, load_split, print_machine
+from _common import aae_parameters, describe_data, load_split, print_machine
 
 from skaae.metrics import parzen_log_likelihood
 
@@ -50,6 +51,9 @@ def parse_arguments():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0],
                         help="one run per seed: splits and model seeds (default: 0)")
     parser.add_argument("--aae-epochs", type=int, default=100, help="max_epochs of the AAEs")
+    parser.add_argument("--aae-param", action="append", default=[], metavar="NAME=VALUE",
+                        help="another parameter of both AAEs, for example "
+                             "--aae-param learning_rate_decay=0.0 (repeatable)")
     parser.add_argument("--aae-components", type=int, nargs="+", default=[8, 2],
                         help="one AdversarialAutoencoder per n_components (default: 8 2)")
     parser.add_argument("--supervised-components", type=int, default=8,
@@ -77,7 +81,7 @@ def aae(n_components, args):
 
         model = AdversarialAutoencoder(
             n_components, prior="gaussian", reconstruction_loss="bce",
-            max_epochs=args.aae_epochs, device="cpu", random_state=seed,
+            max_epochs=args.aae_epochs, device="cpu", random_state=seed, **aae_parameters(args),
         ).fit(X_train)
         return model, lambda: model.sample(n, random_state=seed)
     return draw
@@ -89,7 +93,7 @@ def supervised_aae(args):
 
         model = SupervisedAAE(
             args.supervised_components, prior="gaussian", reconstruction_loss="bce",
-            max_epochs=args.aae_epochs, device="cpu", random_state=seed,
+            max_epochs=args.aae_epochs, device="cpu", random_state=seed, **aae_parameters(args),
         ).fit(X_train, y_train)
 
         def sample():
@@ -168,7 +172,8 @@ def main():
                   f"fit {seconds:.1f} s", flush=True)
     print(f"\n{describe_data(args, X_train, X_test)}; {len(X_validation)} validation points "
           f"to choose the bandwidth; {args.n_samples} samples per model; seeds {args.seeds}; "
-          f"AAEs {args.aae_epochs} epochs\n")
+          f"AAEs {args.aae_epochs} epochs"
+          + "".join(f", {item}" for item in args.aae_param) + "\n")
     several = len(args.seeds) > 1
     header = ["method", "log-likelihood ± std error"] + (["sd over seeds"] if several else []) \
         + ["bandwidth", "samples", "fit s"]
