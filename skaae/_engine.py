@@ -70,6 +70,11 @@ class Step:
     advice: str = ""
     frozen: tuple = ()
 
+    @property
+    def full_rate(self):
+        """The optimizer's rate outside any schedule: ``weight * learning_rate``."""
+        return self.learning_rate * self.weight
+
 
 class Batch:
     """A mini-batch, plus intermediate results that several steps share.
@@ -178,12 +183,12 @@ class TrainingEngine:
             if step.name not in self.optimizers:
                 params = [p for key in step.networks for p in self.networks[key].parameters()]
                 self.optimizers[step.name] = torch.optim.Adam(
-                    params, lr=step.learning_rate * step.weight, betas=self.betas,
+                    params, lr=step.full_rate, betas=self.betas,
                     **_fast_adam(params),
                 )
             else:
                 for group in self.optimizers[step.name].param_groups:
-                    group["lr"] = step.learning_rate * step.weight
+                    group["lr"] = step.full_rate
         self._params = {
             key: [p for p in net.parameters() if p.requires_grad]
             for key, net in self.networks.items()
@@ -544,7 +549,7 @@ class LearningRateDecay(Callback):
     def _set_rates(engine, factor):
         for step in engine.steps:
             for group in engine.optimizers[step.name].param_groups:
-                group["lr"] = step.learning_rate * step.weight * factor
+                group["lr"] = step.full_rate * factor
 
 
 def _fast_adam(params):

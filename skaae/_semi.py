@@ -245,6 +245,13 @@ class _CategoricalAAE(BaseAAE):
         category_critic = networks["category_discriminator"]
         style_critic = networks["style_discriminator"]
         n_categories = self._n_categories
+        # Joined, the neighbour step adds the consistency term to its own loss
+        # and there is no consistency step (see _CONSISTENCY_JOINS_NEIGHBORS).
+        joined = (
+            self._CONSISTENCY_JOINS_NEIGHBORS
+            and self._setting("neighbor_weight") > 0
+            and self._setting("consistency_weight") > 0
+        )
 
         def reconstruction(batch):
             logits, style = self._split(self._training_code(batch, networks))
@@ -314,11 +321,6 @@ class _CategoricalAAE(BaseAAE):
                 return agreement + self._setting("consistency_weight") * consistency(batch)
             return agreement
 
-        joined = (
-            self._CONSISTENCY_JOINS_NEIGHBORS
-            and self._setting("neighbor_weight") > 0
-            and self._setting("consistency_weight") > 0
-        )
         trained_by_reconstruction = ("encoder", "decoder") + (
             () if self.head_distance is None else ("cluster_heads",)
         )
