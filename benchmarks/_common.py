@@ -9,6 +9,7 @@ import it (run them from any folder: Python puts this folder on the path).
 import ast
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -73,11 +74,15 @@ def aae_parameters(args):
 
 
 def parse_variant(text):
-    """``"name=value,name=value"`` (values as Python literals) as keyword arguments."""
+    """``"name=value,name=value"`` (values as Python literals) as keyword arguments.
+
+    A comma starts a new setting only where ``name=`` follows it, so tuple
+    values such as ``hidden_layer_sizes=(1000, 1000)`` stay whole.
+    """
     if text == "defaults":
         return {}
     parameters = {}
-    for item in text.split(","):
+    for item in re.split(r",(?=\s*[A-Za-z_]\w*\s*=)", text):
         name, separator, value = item.partition("=")
         if not separator:
             raise SystemExit(f"--variant needs NAME=VALUE[,NAME=VALUE...], got {text!r}")
