@@ -66,11 +66,16 @@ def aae_parameters(args):
         name, separator, value = item.partition("=")
         if not separator:
             raise SystemExit(f"--aae-param needs NAME=VALUE, got {item!r}")
-        try:
-            parameters[name] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            parameters[name] = value  # a bare string such as a prior's name
+        parameters[name] = _literal(value)
     return parameters
+
+
+def _literal(value):
+    """``value`` as a Python literal, or as the bare string it is (a prior's name, say)."""
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return value
 
 
 def parse_variant(text):
@@ -86,10 +91,7 @@ def parse_variant(text):
         name, separator, value = item.partition("=")
         if not separator:
             raise SystemExit(f"--variant needs NAME=VALUE[,NAME=VALUE...], got {text!r}")
-        try:
-            parameters[name.strip()] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            parameters[name.strip()] = value
+        parameters[name.strip()] = _literal(value)
     return parameters
 
 
